@@ -36,8 +36,10 @@ enum class parse_result : uint8_t { incomplete, headers_done, complete, error };
 
 struct http_limits {
     uint32_t max_header_bytes = 8192;  // request line + header fields + empty line; over -> 431 (414 while in the target)
-    uint32_t max_headers = 64;         // header field count; over -> 431 (must be <= MAX_HEADERS)
-    uint64_t max_body_bytes = 16384;   // decoded body; over -> 413 (Content-Length checked at headers_done)
+                                       // (leading empty lines count; also bounds trailers; clamped to 65535: offsets are 16-bit)
+    uint32_t max_headers = 64;         // header field count; over -> 431 (clamped to MAX_HEADERS)
+    uint64_t max_body_bytes = 16384;   // decoded body; over -> 413 (Content-Length checked at headers_done;
+                                       // clamped to 4 GiB - 64 KiB: body offsets are 32-bit)
 };
 
 // One header field: offsets into the caller's buffer (valid until the buffer is moved).
@@ -106,17 +108,28 @@ public:
 
 private:
     parse_result fail(uint16_t status, const char* message) noexcept;
+    bool reject(uint16_t status, const char* message) noexcept;  // fail() for the bool helpers
+    parse_result parse_head(char* buf, size_t len) noexcept;     // request line, header/trailer fields
+    parse_result parse_body(char* buf, size_t len) noexcept;     // Content-Length or chunked body
+    parse_result end_section() noexcept;                         // the empty line after the fields
+    bool end_field(const char* buf) noexcept;                    // one complete field line
+    bool apply_field(const char* buf, const http_header& f) noexcept;  // recognised header semantics
 
     http_limits limits_;
     http_request req_;
     size_t pos_ = 0;           // raw parse position in buf
     uint32_t state_ = 0;       // state machine state (private enum in the .cpp)
-    uint32_t mark_ = 0;        // start offset of the token being scanned
-    uint32_t aux_ = 0;         // state-specific scratch (e.g. current header name end)
-    uint64_t chunk_left_ = 0;  // bytes left in the current chunk
+    uint32_t aux_ = 0;         // state scratch: "HTTP/" bytes matched, HTTP major, field name length
+    size_t mark_ = 0;          // start of the token or line being scanned (method, field name, chunk line)
+    size_t value_off_ = 0;     // start of the current field value (first byte after OWS)
+    size_t section_end_ = 0;   // raw offset the header (or trailer) section must end by
+    uint64_t chunk_left_ = 0;  // bytes left in the current chunk (or in a Content-Length body)
+    uint32_t value_len_ = 0;   // current field value length, OWS trimmed
     uint16_t error_status_ = 0;
     const char* error_message_ = "";
     bool seen_host_ = false;
+    bool conn_close_ = false;  // "Connection: close" seen: it wins over keep-alive
+    bool trailers_ = false;    // the field states are reading trailer fields (chunked, last chunk seen)
 };
 
 }  // namespace lms

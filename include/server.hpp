@@ -1,0 +1,33 @@
+#pragma once
+// server: the state every worker shares — settings, the slot counter, the system probe and
+// the per-worker counters. Level 2. Built once by main before the workers start; afterwards
+// only slots and the counters change (both atomic), everything else is read-only.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "config.hpp"
+#include "slot_limiter.hpp"
+#include "stats.hpp"
+#include "system_probe.hpp"
+
+namespace lms {
+
+struct server {
+    server(const config& c, uint32_t max_concurrent, unsigned worker_count)
+        : cfg(c), slots(max_concurrent), workers(worker_count), stats(new worker_stats[worker_count]) {}
+
+    const config cfg;
+    slot_limiter slots;
+    system_probe probe;
+    const unsigned workers;
+    std::unique_ptr<worker_stats[]> stats;
+    uint64_t max_fds = 0;            // the open-file limit in force
+    uint32_t max_connections = 0;    // over all workers
+    int64_t start_unix = 0;
+    std::atomic<bool> draining{false};
+
+    [[nodiscard]] uint64_t open_connections() const noexcept;
+};
+
+}  // namespace lms

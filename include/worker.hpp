@@ -1,0 +1,143 @@
+#pragma once
+// worker: one thread's server — a SO_REUSEPORT listener, an epoll loop, a timer wheel, a
+// pool of connection records and a pool of buffers, all sized and allocated in the
+// constructor (startup). Level 2.
+//
+// Threads: the worker's own thread calls run(); any thread may call stop(). Nothing else is
+// shared with other workers but the server's slot counter and the stats (atomics).
+// The request path (run()) is noexcept and never allocates: when records, buffers or file
+// descriptors run out, it refuses (closes new connections, 503s) and never grows.
+//
+// A connection waiting for its delay holds only its record (sizeof(connection), no buffer)
+// plus the kernel's socket: read buffers are lent while a request is being read and taken
+// back once it is parsed; write buffers only while a response is partly unsent.
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "buffer_pool.hpp"
+#include "chat_body.hpp"
+#include "event_loop.hpp"
+#include "http_parser.hpp"
+#include "server.hpp"
+#include "timer_wheel.hpp"
+
+namespace lms {
+
+enum class conn_phase : uint8_t {
+    free,       // in the free list
+    reading,    // idle keep-alive, or a request partly received
+    waiting,    // holds a slot, its answer's timer is armed
+    sending,    // a response is partly written (out buffer lent)
+    lingering,  // shut down for writing after an error; draining input until EOF or timeout
+};
+
+enum class timer_kind : uint8_t { none, header, idle, answer, linger };
+
+// One client connection. The timer must stay the first member: the wheel hands back
+// timer_entry pointers and the worker converts them to connections.
+struct connection {
+    static constexpr unsigned MODEL_MAX = 96;  // longest model name echoed back
+
+    timer_entry timer;
+    pool_buffer* in = nullptr;   // lent read buffer: parser state + bytes of the current request
+    pool_buffer* out = nullptr;  // lent write buffer: the unsent tail of a response
+    connection* wait_prev = nullptr;  // list of connections waiting for a read buffer
+    connection* wait_next = nullptr;
+    uint64_t admitted_ns = 0;    // when the request took its slot (monotonic)
+    int64_t created = 0;         // unix seconds, the answer's "created"
+    int fd = -1;
+    uint32_t gen = 0;            // bumped on close: epoll events of an older generation are dropped
+    conn_phase phase = conn_phase::free;
+    timer_kind timer_for = timer_kind::none;
+    route current = route::not_found;
+    bool keep_alive = false;
+    bool holds_slot = false;
+    bool readable = false;       // input may be pending (edge-triggered epoll: we owe a read)
+    bool waiting_buffer = false;
+    bool head_only = false;
+    uint8_t model_len = 0;
+    char model[MODEL_MAX];
+};
+
+class worker {
+public:
+    // Takes ownership of listen_fd. max_connections records and read_buffers buffers.
+    // Throws at startup (std::bad_alloc, std::runtime_error) only.
+    worker(server& s, unsigned index, int listen_fd, uint32_t max_connections, uint32_t read_buffers);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    // The thread body: serves until stop() and the drain completes.
+    void run() noexcept;
+    // Any thread: begin the graceful drain (stop accepting, finish held requests).
+    void stop() noexcept;
+
+    // Bytes a read buffer holds (parser state + request bytes + padding), for sizing.
+    [[nodiscard]] static size_t read_buffer_bytes(const config& c) noexcept;
+
+private:
+    struct read_area;
+
+    void on_accept() noexcept;
+    void refuse_with_spare_fd() noexcept;
+    void on_event(connection& c, uint32_t events) noexcept;
+    void on_timer(timer_entry* e) noexcept;
+    void do_read(connection& c) noexcept;
+    void process(connection& c) noexcept;
+    void resume(connection& c) noexcept;
+    void on_headers(connection& c, read_area& ra) noexcept;
+    void handle(connection& c, read_area& ra) noexcept;
+    void handle_chat(connection& c, read_area& ra) noexcept;
+    void answer_chat(connection& c) noexcept;
+    void respond(connection& c, int status, std::string_view content_type, std::string_view body,
+                 std::string_view extra_headers) noexcept;
+    void respond_error(connection& c, int status, std::string_view message, std::string_view param,
+                       std::string_view extra_headers) noexcept;
+    void send_iov(connection& c, const ::iovec* iov, int count) noexcept;
+    void flush(connection& c) noexcept;
+    void finish_response(connection& c) noexcept;
+    void linger(connection& c) noexcept;
+    void set_timer(connection& c, timer_kind k, uint64_t at_ms) noexcept;
+    void close_conn(connection& c, bool aborted) noexcept;
+    void release_in(connection& c) noexcept;
+    void wait_for_buffer(connection& c) noexcept;
+    void resume_waiters() noexcept;
+    void begin_drain() noexcept;
+    std::string_view date() noexcept;
+
+    server& srv_;
+    worker_stats& stats_;
+    const unsigned index_;
+    int listen_fd_;
+    int wake_fd_ = -1;   // eventfd: stop() from another thread
+    int spare_fd_ = -1;  // reserved fd, given up to accept-and-close when out of fds
+    event_loop loop_;
+    timer_wheel wheel_;
+    buffer_pool buffers_;
+    chat_body_reader body_reader_;
+    http_limits limits_;
+    size_t read_capacity_;  // request bytes per read buffer
+    std::vector<connection> conns_;
+    std::vector<uint32_t> free_;
+    connection* wait_head_ = nullptr;
+    connection* wait_tail_ = nullptr;
+    std::unique_ptr<char[]> scratch_;  // response rendering
+    size_t scratch_size_;
+    uint64_t now_ms_ = 0;
+    uint32_t open_ = 0;
+    bool draining_ = false;
+    bool done_ = false;
+    timer_entry drain_timer_;  // the drain deadline (not a connection's)
+    uint64_t id_seed_;
+    uint64_t id_counter_ = 0;
+    int64_t date_sec_ = 0;
+    char date_[29];
+    char overload_headers_[96];
+    size_t overload_headers_len_ = 0;
+};
+
+}  // namespace lms

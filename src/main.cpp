@@ -1,0 +1,191 @@
+// main: settings, limits, listeners, workers, signals. Level 3: the only place that may throw
+// (turned into one message and exit 1) or print; the workers never do either.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "listener.hpp"
+#include "server.hpp"
+#include "worker.hpp"
+
+#ifndef LMS_VERSION
+#define LMS_VERSION "0.1.0"
+#endif
+
+namespace {
+
+using namespace lms;
+
+// What one held request costs, measured with bench/hold (cgroup memory growth over 5,000
+// held keep-alive requests, kernel socket included; see README "Memory"). Used only to
+// derive the default MAX_CONCURRENT from the memory limit; rounded up for headroom.
+constexpr uint64_t HELD_REQUEST_BYTES = 4096;
+constexpr uint64_t BASE_MEMORY_BYTES = 64ull << 20;  // process, pools and page cache headroom
+constexpr size_t WORKER_STACK_BYTES = 256 * 1024;
+constexpr uint32_t ORIGINAL_PER_CORE = 1500;
+
+std::atomic<unsigned> workers_running{0};
+
+void* worker_main(void* arg) {
+    static_cast<worker*>(arg)->run();
+    workers_running.fetch_sub(1);
+    return nullptr;
+}
+
+void log(const std::string& s) {
+    fmt::print(stderr, "llm-mock-server: {}\n", s);
+}
+
+int run(int argc, char** argv) {
+    config cfg;
+    std::string msg;
+    switch (parse_config(argc, argv, [](const char* n) -> const char* { return std::getenv(n); }, cfg, msg)) {
+    case config_status::help:
+        fmt::print("{}", config_help());
+        return 0;
+    case config_status::version:
+        fmt::print("llm-mock-server {}\n", LMS_VERSION);
+        return 0;
+    case config_status::error:
+        log(msg);
+        return 2;
+    case config_status::ok:
+        break;
+    }
+    if (cfg.shutdown_timeout_ms == 0) {
+        cfg.shutdown_timeout_ms = cfg.delay_ms + 5000;
+    }
+
+    uint64_t nofile = system_probe::raise_nofile_limit();
+    system_probe probe;
+    probe.probe();
+    cpu_limits cpu = probe.cpu();
+    memory_state mem = probe.memory();
+    unsigned workers = cfg.worker_threads ? cfg.worker_threads : cpu.usable_cores;
+
+    // Every held request needs a connection, and every connection a file descriptor.
+    uint64_t reserve = 32 + 4ull * workers;
+    uint64_t fd_cap = nofile > reserve + 1 ? nofile - reserve : 1;
+    uint64_t mem_budget = mem.total_bytes > BASE_MEMORY_BYTES ? mem.total_bytes - BASE_MEMORY_BYTES : 0;
+    uint64_t mem_cap = mem_budget / HELD_REQUEST_BYTES;
+    uint32_t max_conc = cfg.max_concurrent;
+    const char* decided_by = "MAX_CONCURRENT";
+    if (max_conc == 0) {
+        bool fd_bound = fd_cap <= mem_cap;
+        uint64_t v = fd_bound ? fd_cap : mem_cap;
+        max_conc = uint32_t(std::max<uint64_t>(1, std::min<uint64_t>(v, 0xffffffffu)));
+        decided_by = fd_bound ? "the open-file limit" : "the memory limit";
+        if (max_conc < ORIGINAL_PER_CORE * workers) {
+            log(fmt::format("warning: MAX_CONCURRENT defaults to only {} (below {} per core), capped by {}; {}",
+                            max_conc, ORIGINAL_PER_CORE, decided_by,
+                            fd_bound ? "raise the hard open-file limit (ulimit -Hn, compose ulimits: nofile)"
+                                     : "give the container more memory"));
+        }
+    }
+    uint32_t max_conns = cfg.max_connections ? cfg.max_connections : uint32_t(std::min<uint64_t>(fd_cap, 1u << 24));
+    uint32_t buffers = cfg.read_buffers ? cfg.read_buffers : std::min<uint32_t>(max_conns, 512);
+
+    // Listeners: the first binds (port 0 picks one), the others share its port.
+    std::vector<int> fds;
+    uint16_t port = cfg.port;
+    for (unsigned i = 0; i < workers; ++i) {
+        int fd = open_listener(cfg.host, port, 65535);
+        if (fd < 0) {
+            log(fmt::format("cannot listen on {}:{}: {}", cfg.host, port, strerror(-fd)));
+            return 1;
+        }
+        port = bound_port(fd);
+        fds.push_back(fd);
+    }
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // inherited by the workers
+    signal(SIGPIPE, SIG_IGN);
+
+    server srv(cfg, max_conc, workers);
+    srv.probe = probe;
+    srv.max_fds = nofile;
+    srv.max_connections = max_conns;
+    srv.start_unix = unix_seconds();
+    std::vector<std::unique_ptr<worker>> ws;
+    for (unsigned i = 0; i < workers; ++i) {
+        ws.push_back(std::make_unique<worker>(srv, i, fds[i], max_conns, buffers));
+    }
+
+    log(fmt::format("{} listening on http://{}{}{}:{}", LMS_VERSION, cfg.host.find(':') != std::string::npos ? "[" : "",
+                    cfg.host, cfg.host.find(':') != std::string::npos ? "]" : "", port));
+    log(fmt::format("workers {} (usable cores {}: affinity {}, cgroup quota {}, source {}; machine has {})", workers,
+                    cpu.usable_cores, cpu.affinity_cores,
+                    cpu.quota_cores > 0 ? fmt::format("{:.2f}", cpu.quota_cores) : std::string("none"),
+                    source_name(cpu.source), cpu.total_cores));
+    log(fmt::format("max concurrent {} (set by {}; open-file limit {} allows {}, memory {} MiB from {} allows {} at "
+                    "{} bytes per held request)",
+                    max_conc, decided_by, nofile, fd_cap, mem.total_bytes >> 20, source_name(mem.source), mem_cap,
+                    HELD_REQUEST_BYTES));
+    log(fmt::format("delay {} ms, max body {} bytes, connections {} per worker, read buffers {} x {} bytes per worker",
+                    cfg.delay_ms, cfg.max_body_bytes, max_conns, buffers, worker::read_buffer_bytes(cfg)));
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    std::vector<pthread_t> threads(workers);
+    workers_running = workers;
+    for (unsigned i = 0; i < workers; ++i) {
+        if (int e = pthread_create(&threads[i], &attr, worker_main, ws[i].get()); e != 0) {
+            log(fmt::format("cannot start worker thread: {}", strerror(e)));
+            return 1;
+        }
+    }
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    log(fmt::format("{}: draining {} held requests (up to {} ms), refusing new connections",
+                    sig == SIGTERM ? "SIGTERM" : "SIGINT", srv.slots.active(), cfg.shutdown_timeout_ms));
+    srv.draining = true;
+    for (auto& w : ws) {
+        w->stop();
+    }
+    // A second signal exits at once; otherwise wait for the workers to finish their drain.
+    timespec tick{0, 20 * 1000 * 1000};
+    while (workers_running.load() != 0) {
+        if (sigtimedwait(&sigs, nullptr, &tick) > 0) {
+            log("second signal: exiting now without draining");
+            _exit(1);
+        }
+    }
+    for (pthread_t t : threads) {
+        pthread_join(t, nullptr);
+    }
+    log("drained; exiting");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        log(std::string("startup failed: ") + e.what());
+        return 1;
+    }
+}
