@@ -31,10 +31,11 @@ namespace {
 
 using namespace lms;
 
-// What one held request costs, measured with bench/hold (cgroup memory growth over 5,000
-// held keep-alive requests, kernel socket included; see README "Memory"). Used only to
-// derive the default MAX_CONCURRENT from the memory limit; rounded up for headroom.
-constexpr uint64_t HELD_REQUEST_BYTES = 4096;
+// What one held request costs: bench/hold.sh measured 1,461 bytes of cgroup memory per held
+// keep-alive request (5,000 held, cgroup v1, kernel socket included; the process's own share
+// is the ~200-byte connection record, allocated at startup). Rounded up to 2 KiB for headroom.
+// Used only to derive the default MAX_CONCURRENT from the memory limit.
+constexpr uint64_t HELD_REQUEST_BYTES = 2048;
 constexpr uint64_t BASE_MEMORY_BYTES = 64ull << 20;  // process, pools and page cache headroom
 constexpr size_t WORKER_STACK_BYTES = 256 * 1024;
 constexpr uint32_t ORIGINAL_PER_CORE = 1500;

@@ -1,0 +1,83 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "response.hpp"
+
+using namespace lms;
+
+TEST_CASE("response: out_buf never overflows and reports truncation") {
+    char mem[8];
+    out_buf o(mem, sizeof mem);
+    o.append("1234567");
+    CHECK_FALSE(o.truncated);
+    o.append('8');
+    CHECK(o.len == 8);
+    CHECK_FALSE(o.truncated);
+    o.append('9');
+    CHECK(o.truncated);
+    CHECK(o.len == 8);
+    out_buf f(mem, 4);
+    f.format("{}", 123456);
+    CHECK(f.truncated);
+    CHECK(f.len == 4);
+}
+
+TEST_CASE("response: http date is IMF-fixdate") {
+    char d[29];
+    format_http_date(784111777, d);  // RFC 9110's example
+    CHECK(std::string(d, 29) == "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+TEST_CASE("response: json escaping") {
+    char mem[128];
+    out_buf o(mem, sizeof mem);
+    json_escape(o, std::string_view("a\"b\\c\n\x01\xe4\xbd\xa0", 10));
+    CHECK(std::string(o.view()) == "a\\\"b\\\\c\\n\\u0001\xe4\xbd\xa0");
+}
+
+TEST_CASE("response: head and error envelope") {
+    char mem[512];
+    out_buf o(mem, sizeof mem);
+    render_head(o, 503, "application/json", 42, true, "Sun, 06 Nov 1994 08:49:37 GMT", "Retry-After: 1\r\n");
+    std::string h(o.view());
+    CHECK(h.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0) == 0);
+    CHECK(h.find("Content-Length: 42\r\n") != std::string::npos);
+    CHECK(h.find("Retry-After: 1\r\n") != std::string::npos);
+    CHECK(h.find("Connection: keep-alive\r\n\r\n") == h.size() - 26);
+    out_buf b(mem, sizeof mem);
+    error_kind k = error_kind_for(503);
+    render_error_body(b, "full \"now\"", k.type, "", k.code);
+    CHECK(std::string(b.view()) ==
+          R"({"error":{"message":"full \"now\"","type":"service_unavailable_error","param":null,"code":"server_is_overloaded"}})");
+    out_buf p(mem, sizeof mem);
+    render_error_body(p, "m", "invalid_request_error", "messages", "");
+    CHECK(std::string(p.view()) ==
+          R"({"error":{"message":"m","type":"invalid_request_error","param":"messages","code":null}})");
+}
+
+TEST_CASE("response: the original chat body with id, created and model") {
+    char mem[1024];
+    out_buf o(mem, sizeof mem);
+    char id[41];
+    render_chat_body(o, chat_reply{format_completion_id(1, 0xabcdef, id), 1700000000, "qwen\"x"});
+    std::string b(o.view());
+    CHECK_FALSE(o.truncated);
+    CHECK(b.find(R"("content":")" + std::string(CHAT_CONTENT) + "\"") != std::string::npos);
+    CHECK(b.find(R"("finish_reason":"stop","index":0,"logprobs":null)") != std::string::npos);
+    CHECK(b.find(R"("usage":{"prompt_tokens":3019,"completion_tokens":104,"total_tokens":3123,"prompt_tokens_details":{"cached_tokens":2048}})") != std::string::npos);
+    CHECK(b.find(R"("created":1700000000)") != std::string::npos);
+    CHECK(b.find(R"("model":"qwen\"x")") != std::string::npos);
+    CHECK(b.find(R"("id":"chatcmpl-00000000000000010000000000abcdef")") != std::string::npos);
+    CHECK(b.find(R"("system_fingerprint":null)") != std::string::npos);
+    CHECK(b.find(R"("object":"chat.completion")") != std::string::npos);
+}
+
+TEST_CASE("response: a buffer too small for the body is reported, not overrun") {
+    char mem[100];
+    out_buf o(mem, sizeof mem);
+    char id[41];
+    render_chat_body(o, chat_reply{format_completion_id(1, 2, id), 1, "m"});
+    CHECK(o.truncated);
+    CHECK(o.len == sizeof mem);
+}
