@@ -112,8 +112,7 @@ private:
     parse_result parse_head(char* buf, size_t len) noexcept;     // request line, header/trailer fields
     parse_result parse_body(char* buf, size_t len) noexcept;     // Content-Length or chunked body
     parse_result end_section() noexcept;                         // the empty line after the fields
-    bool end_field(const char* buf) noexcept;                    // one complete field line
-    bool apply_field(const char* buf, const http_header& f) noexcept;  // recognised header semantics
+    bool apply_field(const char* buf, const http_header& f) noexcept;  // a recognised header's meaning
 
     http_limits limits_;
     http_request req_;
