@@ -27,7 +27,7 @@ constexpr uint64_t U32 = 0xffffffffu;
 
 const setting SETTINGS[] = {
     {"HOST", kind::text_host, "0.0.0.0", "numeric IPv4 or IPv6 address to listen on (no host names)", 0, nullptr},
-    {"PORT", kind::port, "8080", "TCP port (1-65535)", 65535, [](config& c, uint64_t v) { c.port = uint16_t(v); }},
+    {"PORT", kind::port, "8080", "TCP port (0 picks a free one, printed at startup)", 65535, [](config& c, uint64_t v) { c.port = uint16_t(v); }},
     {"RESPONSE_DELAY_SECONDS", kind::seconds, "10", "delay before each chat answer, in seconds (fractions allowed)", 0,
      [](config& c, uint64_t v) { c.delay_ms = v; }},
     {"MAX_CONCURRENT", kind::count_positive, "auto", "requests held at once; one more gets an immediate 503", U32,
@@ -101,7 +101,7 @@ bool apply(const setting& s, std::string_view who, std::string_view value, confi
     case kind::count:
     case kind::count_positive: {
         uint64_t v;
-        uint64_t lo = s.k == kind::count ? 0 : 1;
+        uint64_t lo = s.k == kind::count_positive ? 1 : 0;
         if (!parse_u64(value, v) || v < lo || v > s.max) {
             return bad(fmt::format("a whole number from {} to {}", lo, s.max));
         }

@@ -176,6 +176,7 @@ void worker::on_accept() noexcept {
         c.keep_alive = true;
         c.readable = false;
         c.holds_slot = false;
+        c.head_only = false;
         c.in = c.out = nullptr;
         configure_accepted(fd);
         if (loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn_data(idx, c.gen)) < 0) {
@@ -607,6 +608,7 @@ void worker::flush(connection& c) noexcept {
 }
 
 void worker::finish_response(connection& c) noexcept {
+    c.head_only = false;  // per request: the next answer (even a framing error) has its body
     if (!c.keep_alive) {
         if (c.current == route::bad_request) {
             linger(c);
