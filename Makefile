@@ -24,7 +24,12 @@ TOBJ_SAN := $(TEST_SRC:test/%.cpp=build/san/test/%.o)
 
 SIMDJSON_SRC := build/third_party/simdjson
 
-.PHONY: all run test unit integration static deps clean bench
+.PHONY: all run test unit integration static deps clean bench print-packages
+
+# Each capability keeps its targets in mk/<name>.mk: it may add to PACKAGES, to TEST_DEPS
+# (built before `make test`) and define its own targets; test suites are test/suite_*.sh.
+TEST_DEPS :=
+-include $(sort $(wildcard mk/*.mk))
 
 all: build/llm-mock-server
 
@@ -70,8 +75,11 @@ run: build/llm-mock-server
 
 # Unit tests under ASan+UBSan and optimised, then the integration suite against the
 # sanitised binary; the last line is "N passed, N failed".
-test: build/unit-tests-san build/unit-tests build/llm-mock-server-san build/llm-mock-server
+test: build/unit-tests-san build/unit-tests build/llm-mock-server-san build/llm-mock-server $(TEST_DEPS)
 	@sh test/run_all.sh
+
+print-packages:
+	@echo $(PACKAGES)
 
 # A fully static binary: simdjson built from Debian's source package (Debian ships no
 # static libsimdjson), fmt header-only.

@@ -55,6 +55,24 @@ if [ -x test/integration_test.sh ]; then
     skipped=$((skipped + ${s:-0}))
 fi
 
+# Further suites (test/suite_*.sh): each ends with a line "NAME: P passed, F failed[, S skipped]".
+for suite in test/suite_*.sh; do
+    [ -f "$suite" ] || continue
+    out=$(bash "$suite" 2>&1)
+    rc=$?
+    echo "$out" | grep -E '^(FAIL|skip)' || true
+    line=$(echo "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    echo "${line:-$suite: no summary (crashed?)}"
+    p=$(echo "$line" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+    f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+    s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+    [ -z "$line" ] && f=1
+    [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    skipped=$((skipped + ${s:-0}))
+done
+
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
 else
