@@ -1,0 +1,55 @@
+# Benchmarks (bench/): `make bench` runs every scenario against llm-mock-server, nginx with the
+# echo module and the speed-of-light reference server in one bounded run (under 15 minutes),
+# prints the table and writes bench/results/. See README "## Benchmarks".
+#
+#   make bench          everything (micro-benchmarks, hold, throughput, reject)
+#   make bench-micro    parser, timer wheel and rendering micro-benchmarks only
+#   make bench-tools    build the load client, the reference server and the micro-benchmarks
+
+# A rule in an included fragment would otherwise become the default goal.
+.DEFAULT_GOAL := all
+
+# nginx + echo module: the baseline; linux-perf: profiles. gnuplot (the plots, 44 packages)
+# is installed by `make bench` only, not by every build.
+BENCH_PACKAGES := nginx libnginx-mod-http-echo linux-perf
+PACKAGES += $(BENCH_PACKAGES)
+
+BENCH_CXXFLAGS := $(CXXSTD) -O2 -g $(WARN) $(DEFS) $(INC)
+BENCH_MICRO := build/bench/parser_bench build/bench/render_bench build/bench/timer_wheel_bench
+BENCH_TOOLS := build/bench/load_client build/bench/reference_server $(BENCH_MICRO)
+
+.PHONY: bench bench-micro bench-tools bench-deps
+
+# The packages are checked here too: a build/.deps stamp made before they were listed
+# would not install them.
+bench-deps: | build/.deps
+	@sh test/install_deps.sh $(BENCH_PACKAGES) gnuplot-nox
+
+build/bench/load_client: bench/load_client.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
+
+build/bench/reference_server: bench/reference_server.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
+
+# Micro-benchmarks link the server's own optimised objects.
+build/bench/parser_bench: bench/parser_bench.cpp build/opt/http_parser.o build/opt/chat_body.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
+
+build/bench/render_bench: bench/render_bench.cpp build/opt/response.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
+
+build/bench/timer_wheel_bench: bench/timer_wheel_bench.cpp build/opt/timer_wheel.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
+
+bench-tools: $(BENCH_TOOLS)
+
+bench-micro: $(BENCH_MICRO)
+	@for b in $(BENCH_MICRO); do $$b; done
+
+bench: bench-deps build/llm-mock-server $(BENCH_TOOLS)
+	@bash bench/run.sh
