@@ -6,14 +6,16 @@
 //     --requests-per-conn answers on every connection.
 //   open loop (--rate R): R requests per second on a schedule, each on an idle connection
 //     from the pool of N; latency counts from the scheduled time, so a slow server cannot hide
-//     behind a slowed-down client (no coordinated omission). With --drain 1 the answers still
-//     due at the end of --duration are waited for.
+//     behind a slowed-down client (no coordinated omission). Connections are opened as the
+//     schedule needs them, up to N. With --drain 1 the answers still due at the end of
+//     --duration are waited for.
 //
 // It spreads connections over the source addresses 127.0.0.1 .. 127.0.0.K (--sources K,
 // bind() before connect(), IP_BIND_ADDRESS_NO_PORT so the kernel picks each port per
 // destination): one source address gives about 28,000 ports, so 100,000+ connections need 4
-// or more. It raises RLIMIT_NOFILE to the hard limit; past that it says how many connections
-// the limit allows. Connections can be opened at --connect-rate per second, so that the
+// or more (the default is one per 2,000 connections, see default_sources()). It raises
+// RLIMIT_NOFILE to the hard limit; past that it says how many connections the limit allows.
+// In closed loop, connections can be opened at --connect-rate per second, so that the
 // server's accept queue does not shape the first round.
 //
 // Latency is measured per request, from the request's send (or schedule) to the last byte of
@@ -71,12 +73,19 @@ struct options {
     double duration_s = 0;     // stop sending after this many seconds (0: no limit, use requests_per_conn)
     uint32_t requests_per_conn = 0;
     double delay_s = 0;         // subtracted from 2xx latencies
-    uint32_t sources = 0;       // 0 = one per 25,000 connections
+    uint32_t sources = 0;       // 0 = default_sources()
     double connect_rate = 0;    // connections opened per second; 0 = all at once
     double timeout_s = 60;      // per request (and per connect)
     std::string label = "load";
     bool drain = false;         // after --duration, wait for the answers in flight
 };
+
+// One source address per 2,000 connections (at most 250): a source address has about 28,000
+// ephemeral ports, and connect() slows down sharply (a port search under a lock, ms per call)
+// once most of them are taken, TIME_WAIT sockets of earlier runs included.
+uint32_t default_sources(uint32_t connections) {
+    return std::min<uint32_t>(250, std::max<uint32_t>(1, (connections + 1999) / 2000));
+}
 
 void usage() {
     std::fprintf(stderr,
@@ -166,13 +175,8 @@ private:
     void fail(uint32_t i, const char* why);
     void next_request(uint32_t i);
     void check_timeouts(uint64_t t);
-    uint64_t busy_count() const {
-        uint64_t n = 0;
-        for (uint32_t i = 0; i < opened_; ++i) n += conns_[i].st == cstate::busy;
-        return n;
-    }
     bool sending_allowed(uint64_t t) const {
-        return o_.duration_s <= 0 || t < start_ns_ + uint64_t(o_.duration_s * 1e9);
+        return run_ns_ != 0 && (o_.duration_s <= 0 || t < run_ns_ + uint64_t(o_.duration_s * 1e9));
     }
 
     options o_;
@@ -181,7 +185,10 @@ private:
     std::vector<uint32_t> idle_;       // open loop: connected connections without a request
     std::deque<uint64_t> backlog_;     // open loop: scheduled times still waiting for a connection
     int ep_ = -1;
-    uint64_t start_ns_ = 0;
+    uint64_t start_ns_ = 0;     // connections start opening
+    uint64_t run_ns_ = 0;       // requests start
+    uint32_t connecting_ = 0;
+    uint64_t busy_ = 0;         // connections with a request in flight
     uint64_t delay_ns_ = 0;
     uint64_t next_send_ns_ = 0;
     uint32_t opened_ = 0, connected_ = 0, open_now_ = 0, done_conns_ = 0;
@@ -201,7 +208,7 @@ bool load::open_one(uint32_t i) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    uint32_t sources = o_.sources ? o_.sources : std::max<uint32_t>(1, (o_.connections + 24999) / 25000);
+    uint32_t sources = o_.sources ? o_.sources : default_sources(o_.connections);
     sockaddr_in src{};
     src.sin_family = AF_INET;
     src.sin_addr.s_addr = htonl((127u << 24) | (1 + i % sources));  // 127.0.0.1 .. 127.0.0.K
@@ -224,6 +231,7 @@ bool load::open_one(uint32_t i) {
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
     c.fd = fd;
     c.st = cstate::connecting;
+    ++connecting_;
     c.started_ns = now_ns();
     ++open_now_;
     return true;
@@ -234,6 +242,8 @@ void load::fail(uint32_t i, const char* why) {
     if (c.st == cstate::closed || c.st == cstate::unused) {
         return;
     }
+    if (c.st == cstate::connecting) --connecting_;
+    if (c.st == cstate::busy) --busy_;
     if (why == nullptr) {
         // orderly close by the server between requests ("Connection: close" honoured)
     } else if (std::strcmp(why, "connect") == 0) {
@@ -257,6 +267,7 @@ void load::fail(uint32_t i, const char* why) {
 void load::send_request(uint32_t i, uint64_t started) {
     conn& c = conns_[i];
     c.st = cstate::busy;
+    ++busy_;
     c.rs = rstate::head;
     c.head_len = 0;
     c.sent_off = 0;
@@ -315,6 +326,8 @@ void load::answered(uint32_t i) {
     int64_t lat_ns = int64_t(t - c.started_ns);
     bool first = c.answered == 0;
     ++c.answered;
+    c.st = cstate::idle;  // next_request() or fail() moves it on
+    --busy_;
     if (c.status >= 200 && c.status < 300) {
         ++ok_;
         int64_t us = (lat_ns - int64_t(delay_ns_)) / 1000;
@@ -480,6 +493,7 @@ void load::on_event(uint32_t i, uint32_t ev) {
             return;
         }
         ++connected_;
+        --connecting_;
         c.st = cstate::idle;
         next_request(i);
         return;
@@ -519,6 +533,7 @@ int load::run() {
     rusage ru0;
     getrusage(RUSAGE_SELF, &ru0);
     start_ns_ = now_ns();
+    run_ns_ = start_ns_;
     next_send_ns_ = start_ns_;
     uint64_t last_timeout_check = start_ns_;
     std::vector<epoll_event> events(1024);
@@ -528,14 +543,20 @@ int load::run() {
     for (;;) {
         uint64_t t = now_ns();
         // Open connections (all at once, or at connect_rate per second).
+        // Closed loop: open connections (all at once, or at connect_rate per second). Open loop
+        // opens them on demand, below.
         uint32_t want = o_.connect_rate > 0
                             ? uint32_t(std::min<double>(o_.connections, 1 + double(t - start_ns_) * 1e-9 * o_.connect_rate))
                             : o_.connections;
-        if (!sending_allowed(t)) want = opened_;
+        if (o_.rate > 0 || !sending_allowed(t)) want = opened_;
         while (opened_ < want) {
             open_one(opened_++);
         }
-        // Open loop: release the requests whose scheduled time has come.
+        // Open loop: release the requests whose scheduled time has come, each on an idle
+        // connection, else queued for the next one to come free while a new connection opens
+        // (up to --connections). Opening connections as the load needs them keeps them from
+        // idling unused: a server may close a connection that sends nothing for a while
+        // (llm-mock-server's HEADER_TIMEOUT_SECONDS, nginx's client_header_timeout).
         if (o_.rate > 0 && sending_allowed(t)) {
             uint64_t step = uint64_t(1e9 / o_.rate);
             while (next_send_ns_ <= t) {
@@ -546,6 +567,7 @@ int load::run() {
                     else backlog_.push_back(next_send_ns_);
                 } else {
                     backlog_.push_back(next_send_ns_);
+                    if (opened_ < o_.connections) open_one(opened_++);
                 }
                 next_send_ns_ += step;
             }
@@ -558,7 +580,7 @@ int load::run() {
         if (!sending && o_.requests_per_conn == 0) {
             // Duration runs end here (like wrk: what is still in flight is not waited for),
             // unless --drain asks to wait for the answers still due.
-            if (!o_.drain || busy_count() == 0) break;
+            if (!o_.drain || busy_ == 0) break;
         }
         if (o_.requests_per_conn && opened_ == o_.connections && done_conns_ == o_.connections) break;
         if (t - start_ns_ > run_limit_ns) {
@@ -571,7 +593,7 @@ int load::run() {
         uint64_t wake = t + 100'000'000;
         if (o_.rate > 0 && sending) wake = std::min(wake, std::max(next_send_ns_, t));
         if (o_.connect_rate > 0 && opened_ < o_.connections) wake = std::min(wake, t + 1'000'000);
-        if (o_.duration_s > 0 && sending) wake = std::min(wake, start_ns_ + uint64_t(o_.duration_s * 1e9));
+        if (o_.duration_s > 0 && sending) wake = std::min(wake, run_ns_ + uint64_t(o_.duration_s * 1e9));
         uint64_t left = wake > t ? wake - t : 0;
         timespec ts{time_t(left / 1000000000u), long(left % 1000000000u)};
         int n = epoll_pwait2(ep_, events.data(), int(events.size()), &ts, nullptr);
@@ -599,7 +621,7 @@ int load::run() {
 
     std::printf("%s: %u connections (%u connected) from %u source address(es), %s, delay %.3f s subtracted\n",
                 o_.label.c_str(), o_.connections, connected_,
-                o_.sources ? o_.sources : std::max<uint32_t>(1, (o_.connections + 24999) / 25000),
+                o_.sources ? o_.sources : default_sources(o_.connections),
                 o_.rate > 0 ? "open loop" : "closed loop", o_.delay_s);
     std::printf("  answers 2xx %" PRIu64 ", non-2xx %" PRIu64 " (503: %" PRIu64 "), errors %" PRIu64
                 " (connect %" PRIu64 ", io %" PRIu64 ", timeout %" PRIu64 ", framing %" PRIu64 ", closed %" PRIu64

@@ -336,9 +336,10 @@ lateness_pct() {  # lateness_pct METRICS_TEXT P -> seconds (bucket bound)
 #   burst: LEVEL connections opened at once, two requests each (closed loop; wrk's pattern). The
 #          first round includes the wait in the accept queue; the second round's deadlines stay
 #          as bunched as the first round's answers were.
-#   paced: open loop at LEVEL / delay requests/s over LEVEL + 5% connections for 1.3 x delay, so
-#          that LEVEL requests are held at once with deadlines spread evenly (a gateway's
-#          steady load); then the answers still due are waited for.
+#   paced: open loop at LEVEL / delay requests/s for 1.3 x delay, on up to LEVEL + 5%
+#          connections opened as the schedule needs them, so that LEVEL requests are held at
+#          once with deadlines spread evenly (a gateway's steady load); then the answers still
+#          due are waited for. From 1.0 x delay on, requests reuse established connections.
 hold_run() {
     local kind=$1 level=$2 mode=$3 sc=hold-$3
     local conns=$level args
@@ -384,9 +385,11 @@ hold_run() {
     fig $sc "$level" "$kind" "delay error p50 ms, established" "$(kv "$line" est_p50_ms)"
     fig $sc "$level" "$kind" "delay error p99 ms, established" "$(kv "$line" est_p99_ms)"
     fig $sc "$level" "$kind" "delay error max ms, established" "$(kv "$line" est_max_ms)"
-    fig $sc "$level" "$kind" "delay error p50 ms, first request (accept queue)" "$(kv "$line" first_p50_ms)"
-    fig $sc "$level" "$kind" "delay error p99 ms, first request (accept queue)" "$(kv "$line" first_p99_ms)"
-    fig $sc "$level" "$kind" "delay error max ms, first request (accept queue)" "$(kv "$line" first_max_ms)"
+    local first="first request (accept queue)"
+    [ "$mode" = paced ] && first="first request on a new connection"
+    fig $sc "$level" "$kind" "delay error p50 ms, $first" "$(kv "$line" first_p50_ms)"
+    fig $sc "$level" "$kind" "delay error p99 ms, $first" "$(kv "$line" first_p99_ms)"
+    fig $sc "$level" "$kind" "delay error max ms, $first" "$(kv "$line" first_max_ms)"
     if [ -n "$metrics" ]; then
         fig $sc "$level" "$kind" "server's own lateness p50 <= ms (histogram bound)" "$(lateness_pct "$metrics" 50 | awk '{print $1 * 1000}')"
         fig $sc "$level" "$kind" "server's own lateness p99 <= ms (histogram bound)" "$(lateness_pct "$metrics" 99 | awk '{print $1 * 1000}')"
@@ -508,12 +511,15 @@ scenario_reject() {
 
 # ---- run ----------------------------------------------------------------------------------------
 say "llm-mock-server benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
+say "server: $BIN, $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
 say "$CG_NOTE"
 say "servers: $SERVERS; open-file limit $NOFILE; load average $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: figures are noisy, medians where repeated)"
 say "results: $OUT"
 capture_body
 for s in $SCENARIOS; do
+    t=$(date +%s)
     "scenario_$s"
+    say "($s: $(( $(date +%s) - t )) s)"
 done
 say ""
 HOLD_DELAY=$HOLD_DELAY python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
