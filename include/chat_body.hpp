@@ -13,17 +13,32 @@
 
 namespace simdjson::dom {
 class parser;
+class object;
 }
 
 namespace lms {
 
 struct chat_request {
     std::string_view model;    // valid until the next read(); empty when absent
+    std::string_view last_user;  // the last user message's text (first text part), for echo
+    uint64_t prompt_bytes = 0;   // bytes of message/prompt/input text, for the token estimate
     bool stream = false;
     bool include_usage = false;  // stream_options.include_usage
     bool has_max_tokens = false;
     uint64_t max_tokens = 0;     // max_tokens or max_completion_tokens
     uint32_t message_count = 0;
+};
+
+// An /v1/embeddings request: up to MAX_INPUTS inputs, each reduced to a 64-bit hash of its
+// text (or token ids) that seeds its deterministic vector. model valid until the next read.
+struct embedding_request {
+    static constexpr unsigned MAX_INPUTS = 256;
+    std::string_view model;
+    uint64_t input_hash[MAX_INPUTS];
+    uint32_t count = 0;
+    uint32_t dimensions = 0;  // 0: the server's setting
+    bool base64 = false;      // encoding_format "base64" (the OpenAI SDKs' default)
+    uint64_t prompt_bytes = 0;
 };
 
 // Why a body was refused: a static message naming the problem, and the offending field.
@@ -46,7 +61,18 @@ public:
     // "messages" array (and well-typed optional fields); false and err set otherwise.
     [[nodiscard]] bool read(const char* body, size_t len, chat_request& out, body_error& err) noexcept;
 
+    // The same for /v1/completions: "prompt" (a string or an array of strings) instead of
+    // "messages"; last_user is the (first) prompt.
+    [[nodiscard]] bool read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept;
+
+    // /v1/embeddings: "input" (a string, an array of strings, an array of token ids, or an
+    // array of such arrays), optional "dimensions" and "encoding_format".
+    [[nodiscard]] bool read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept;
+
 private:
+    // model, stream, stream_options, max_tokens: shared by chat and completions.
+    bool read_common(simdjson::dom::object& obj, chat_request& out, body_error& err) noexcept;
+
     std::unique_ptr<simdjson::dom::parser> parser_;
 };
 

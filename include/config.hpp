@@ -12,9 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "latency_model.hpp"
+
 namespace lms {
 
 enum class retry_hint : uint8_t { none, yes, no };  // x-should-retry on overload 503s
+enum class content_mode : uint8_t { original, echo, text };
 
 struct config {
     std::string host = "0.0.0.0";          // numeric IPv4 or IPv6 literal
@@ -32,6 +35,28 @@ struct config {
     double health_max_memory_pct = 95;
     uint32_t max_connections = 0;           // 0: derived from the open-file limit
     uint32_t read_buffers = 0;              // per worker; 0: derived from max_connections
+
+    // LLM realism (streaming, latency models, content, faults, more routes).
+    latency_model delay_model{latency_model::kind::fixed, 10, 0};  // RESPONSE_DELAY_SECONDS
+    bool has_ttft = false;                  // TTFT_SECONDS given: answers follow TTFT + ITL x tokens
+    latency_model ttft{};                   // unset: streams use the plain delay as TTFT
+    bool has_itl = false;
+    latency_model itl{latency_model::kind::fixed, 0.02, 0};
+    uint32_t output_tokens = 0;             // 0: the content text's own length in tokens
+    uint32_t max_output_tokens = 4096;      // cap on max_tokens and X-Mock-Output-Tokens
+    content_mode content = content_mode::original;
+    std::string content_text;               // CONTENT_TEXT (content_mode::text)
+    std::string models = "qwen-plus";       // MODELS: comma list for /v1/models
+    uint64_t seed = 0;                      // SEED: 0 = from the clock
+    double load_factor = 0;                 // latency x (1 + LOAD_FACTOR x slot usage)
+    uint64_t sse_keepalive_ms = 0;          // ": keep-alive" comments while waiting for the first token
+    bool allow_overrides = true;            // X-Mock-* and X-Return-Error request headers
+    double fault_429 = 0, fault_500 = 0, fault_503 = 0;         // rates in [0, 1]
+    double fault_disconnect = 0, fault_stall = 0, fault_stream_error = 0;
+    uint32_t fault_after_tokens = 3;        // where mid-stream faults strike
+    uint64_t fault_stall_ms = 5000;
+    uint32_t embedding_dimensions = 1536;
+    bool vllm_metrics = false;              // also export vllm:* names (promtool's lint rejects ':')
 };
 
 enum class config_status : uint8_t { ok, help, version, error };

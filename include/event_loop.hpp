@@ -32,8 +32,8 @@ public:
     // Waits up to timeout_ms (-1: forever). Returns the event count, or 0 on EINTR.
     [[nodiscard]] int wait(epoll_event* events, int max, int timeout_ms) noexcept;
 
-    // Arms the timerfd for monotonic time at_ms (UINT64_MAX disarms). No syscall when unchanged.
-    void arm(uint64_t at_ms) noexcept;
+    // Arms the timerfd for monotonic time at_ns (UINT64_MAX disarms). No syscall when unchanged.
+    void arm(uint64_t at_ns) noexcept;
     // Consumes the timerfd's expiry count after it fired; the timer is then disarmed.
     void timer_fired() noexcept;
 

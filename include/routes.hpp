@@ -11,7 +11,7 @@
 namespace lms {
 
 inline constexpr size_t HEALTH_BODY_MAX = 2048;
-inline constexpr size_t METRICS_BODY_MAX = 32768;
+inline constexpr size_t METRICS_BODY_MAX = 65536;
 
 struct route_match {
     route r;               // route::not_found when the path is unknown
@@ -25,7 +25,12 @@ struct route_match {
 // The /health JSON; returns the HTTP status (200 healthy, 503 overloaded).
 int render_health(out_buf& body, const server& s) noexcept;
 
-// The Prometheus text exposition of every counter and gauge.
+// The Prometheus text exposition of every counter and gauge (with VLLM_METRICS, the vLLM
+// names too).
 void render_metrics(out_buf& body, const server& s) noexcept;
+// The vllm:* families alone, labelled model_name (the first of MODELS).
+void render_vllm_metrics(out_buf& body, const server& s) noexcept;
+// The standard process_* families.
+void render_process_metrics(out_buf& body, const server& s) noexcept;
 
 }  // namespace lms

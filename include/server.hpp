@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "config.hpp"
 #include "slot_limiter.hpp"
@@ -25,6 +26,9 @@ struct server {
     uint64_t max_fds = 0;            // the open-file limit in force
     uint32_t max_connections = 0;    // over all workers
     int64_t start_unix = 0;
+    std::string_view model_name;     // the first of MODELS (vLLM metrics' model_name label)
+    std::string_view text;           // the answer text (original or CONTENT_TEXT)
+    uint32_t text_tokens = 1;        // its length in tokens
     std::atomic<bool> draining{false};
 
     [[nodiscard]] uint64_t open_connections() const noexcept;

@@ -7,41 +7,76 @@
 
 namespace lms {
 
-enum class route : uint8_t { chat, health, metrics, not_found, bad_request, count_ };
+enum class route : uint8_t { chat, completions, embeddings, models, health, metrics, not_found, bad_request, count_ };
 [[nodiscard]] const char* route_label(route r) noexcept;
 
 // The statuses this server sends, each with a fixed index.
-inline constexpr int STATUSES[] = {200, 400, 404, 405, 408, 413, 414, 431, 501, 503, 505};
+inline constexpr int STATUSES[] = {200, 400, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503, 505};
 inline constexpr unsigned STATUS_COUNT = sizeof STATUSES / sizeof STATUSES[0];
 [[nodiscard]] unsigned status_index(int status) noexcept;  // STATUS_COUNT when unknown
 
 // Histogram bucket upper bounds in seconds (+Inf is implicit).
 inline constexpr double DELAY_BUCKETS[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60};
 inline constexpr unsigned DELAY_BUCKET_COUNT = sizeof DELAY_BUCKETS / sizeof DELAY_BUCKETS[0];
-// Lateness of a delayed answer (served delay minus the configured one), in seconds.
+// Lateness of a delayed answer or token (served time minus scheduled time), in seconds.
 inline constexpr double LATE_BUCKETS[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
 inline constexpr unsigned LATE_BUCKET_COUNT = sizeof LATE_BUCKETS / sizeof LATE_BUCKETS[0];
+// Inter-token gaps (vLLM's time_per_output_token buckets, roughly).
+inline constexpr double ITL_BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
+                                         0.05,  0.075,  0.1,   0.15, 0.2,   0.3,  0.5,   1,    2.5};
+inline constexpr unsigned ITL_BUCKET_COUNT = sizeof ITL_BUCKETS / sizeof ITL_BUCKETS[0];
+
+enum class fault : uint8_t { none, http_429, http_500, http_503, disconnect, stall, stream_error, count_ };
+[[nodiscard]] const char* fault_label(fault f) noexcept;
+
+using counter = std::atomic<uint64_t>;
+
+// Single writer: a relaxed load+store is enough and avoids a locked instruction.
+inline void bump(counter& c, uint64_t by = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+// Non-cumulative bucket counts (made cumulative when rendered) and the sum in microseconds.
+template <unsigned N>
+struct histogram {
+    counter buckets[N + 1] = {};
+    counter sum_us{0};
+
+    void observe(const double (&bounds)[N], uint64_t us) noexcept {
+        double s = double(us) / 1e6;
+        unsigned i = 0;
+        while (i < N && s > bounds[i]) {
+            ++i;
+        }
+        bump(buckets[i]);
+        bump(sum_us, us);
+    }
+};
 
 struct alignas(64) worker_stats {
-    using counter = std::atomic<uint64_t>;
     counter requests[unsigned(route::count_)][STATUS_COUNT + 1] = {};
     counter overload_rejections{0};   // 503 for want of a slot
     counter connections_accepted{0};
     counter connections_refused{0};   // accepted and closed at once: no record or no fd
     counter connections_closed{0};
     counter client_aborts{0};         // client left while its request held a slot
-    counter delay_buckets[DELAY_BUCKET_COUNT + 1] = {};
-    counter delay_sum_us{0};
-    counter late_buckets[LATE_BUCKET_COUNT + 1] = {};
-    counter late_sum_us{0};
+    counter faults[unsigned(fault::count_)] = {};
+    counter prompt_tokens{0};
+    counter generated_tokens{0};
+    counter finished_stop{0};
+    counter finished_length{0};
+    histogram<DELAY_BUCKET_COUNT> delay;    // complete request -> whole answer written
+    histogram<LATE_BUCKET_COUNT> late;      // answer or token time minus its schedule
+    histogram<DELAY_BUCKET_COUNT> ttft;     // complete request -> first token written (streams)
+    histogram<ITL_BUCKET_COUNT> itl;        // gap between consecutive tokens (streams)
 
-    // Single writer: a relaxed load+store is enough and avoids a locked instruction.
-    static void bump(counter& c, uint64_t by = 1) noexcept {
-        c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-    }
+    static void bump(counter& c, uint64_t by = 1) noexcept { lms::bump(c, by); }
     void count_request(route r, int status) noexcept { bump(requests[unsigned(r)][status_index(status)]); }
-    // Records an answered delayed request: served delay and configured delay in microseconds.
-    void observe_delay(uint64_t served_us, uint64_t configured_us) noexcept;
+    // An answered request: served and scheduled delay in microseconds.
+    void observe_delay(uint64_t served_us, uint64_t scheduled_us) noexcept {
+        delay.observe(DELAY_BUCKETS, served_us);
+        late.observe(LATE_BUCKETS, served_us > scheduled_us ? served_us - scheduled_us : 0);
+    }
 };
 
 }  // namespace lms

@@ -17,10 +17,12 @@
 #include <memory>
 #include <vector>
 
+#include "answer.hpp"
 #include "buffer_pool.hpp"
 #include "chat_body.hpp"
 #include "event_loop.hpp"
 #include "http_parser.hpp"
+#include "latency_model.hpp"
 #include "server.hpp"
 #include "timer_wheel.hpp"
 
@@ -30,6 +32,7 @@ enum class conn_phase : uint8_t {
     free,       // in the free list
     reading,    // idle keep-alive, or a request partly received
     waiting,    // holds a slot, its answer's timer is armed
+    streaming,  // holds a slot, sending tokens on timers (text/event-stream)
     sending,    // a response is partly written (out buffer lent)
     lingering,  // shut down for writing after an error; draining input until EOF or timeout
 };
@@ -38,8 +41,12 @@ enum class timer_kind : uint8_t { none, header, idle, answer, linger };
 
 // One client connection. The timer must stay the first member: the wheel hands back
 // timer_entry pointers and the worker converts them to connections.
+// Everything an answer in progress needs (a delayed one or a stream) lives here: the tokens
+// are cut from the server's text (or the lent echo buffer) as they are sent, so a held
+// request or stream needs no buffer of its own.
 struct connection {
     static constexpr unsigned MODEL_MAX = 96;  // longest model name echoed back
+    static constexpr uint32_t NO_OVERRIDE = 0xffffffffu;
 
     timer_entry timer;
     pool_buffer* in = nullptr;   // lent read buffer: parser state + bytes of the current request
@@ -58,7 +65,26 @@ struct connection {
     bool readable = false;       // input may be pending (edge-triggered epoll: we owe a read)
     bool waiting_buffer = false;
     bool head_only = false;
+    // The answer in progress.
+    answer_api api = answer_api::chat;
+    fault fault_kind = fault::none;
+    bool stream = false;
+    bool include_usage = false;
+    bool original_body = false;   // the original service's exact body (fixed usage)
+    bool finish_length = false;   // max_tokens cut the answer: finish_reason "length"
+    bool chunked = false;         // stream framed with Transfer-Encoding: chunked (HTTP/1.1)
+    bool headers_sent = false;
     uint8_t model_len = 0;
+    pool_buffer* echo = nullptr;  // CONTENT_MODE=echo: the text being answered (lent)
+    uint64_t due_ns = 0;          // when the answer (or the next token) is scheduled
+    uint64_t last_token_ns = 0;
+    uint64_t id_n = 0;            // the answer's id is derived from it (same in every chunk)
+    uint32_t tokens_total = 0;
+    uint32_t tokens_sent = 0;
+    uint32_t prompt_tokens = 0;
+    uint32_t text_off = 0;        // next token's offset in the text
+    uint32_t fault_at = 0;        // tokens sent when a mid-stream fault strikes
+    uint32_t itl_us = NO_OVERRIDE;  // X-Mock-ITL for this request
     char model[MODEL_MAX];
 };
 
@@ -91,13 +117,22 @@ private:
     void resume(connection& c) noexcept;
     void on_headers(connection& c, read_area& ra) noexcept;
     void handle(connection& c, read_area& ra) noexcept;
-    void handle_chat(connection& c, read_area& ra) noexcept;
-    void answer_chat(connection& c) noexcept;
+    void handle_generate(connection& c, read_area& ra, answer_api api) noexcept;
+    void handle_embeddings(connection& c, read_area& ra) noexcept;
+    void answer_whole(connection& c) noexcept;
+    void stream_step(connection& c) noexcept;
+    void stream_write(connection& c, std::string_view events, bool last) noexcept;
+    void end_answer(connection& c) noexcept;
+    void reset_connection(connection& c) noexcept;
+    [[nodiscard]] std::string_view answer_text(const connection& c) const noexcept;
+    [[nodiscard]] std::string_view answer_id(const connection& c, char out[41]) const noexcept;
+    [[nodiscard]] uint64_t itl_ns(connection& c) noexcept;
+    [[nodiscard]] double load_multiplier() const noexcept;
     void respond(connection& c, int status, std::string_view content_type, std::string_view body,
                  std::string_view extra_headers) noexcept;
     void respond_error(connection& c, int status, std::string_view message, std::string_view param,
                        std::string_view extra_headers) noexcept;
-    void send_iov(connection& c, const ::iovec* iov, int count) noexcept;
+    void send_iov(connection& c, const ::iovec* iov, int count, bool ends_response) noexcept;
     void flush(connection& c) noexcept;
     void finish_response(connection& c) noexcept;
     void linger(connection& c) noexcept;
@@ -119,6 +154,7 @@ private:
     timer_wheel wheel_;
     buffer_pool buffers_;
     chat_body_reader body_reader_;
+    embedding_request embedding_;  // one /v1/embeddings request being answered
     http_limits limits_;
     size_t read_capacity_;  // request bytes per read buffer
     std::vector<connection> conns_;
@@ -127,17 +163,20 @@ private:
     connection* wait_tail_ = nullptr;
     std::unique_ptr<char[]> scratch_;  // response rendering
     size_t scratch_size_;
-    uint64_t now_ms_ = 0;
+    uint64_t now_tick_ = 0;
     uint32_t open_ = 0;
     bool draining_ = false;
     bool done_ = false;
     timer_entry drain_timer_;  // the drain deadline (not a connection's)
+    rng rng_;
     uint64_t id_seed_;
     uint64_t id_counter_ = 0;
     int64_t date_sec_ = 0;
     char date_[29];
     char overload_headers_[96];
     size_t overload_headers_len_ = 0;
+    char rate_limit_headers_[96];
+    size_t rate_limit_headers_len_ = 0;
 };
 
 }  // namespace lms

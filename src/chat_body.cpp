@@ -17,16 +17,53 @@ chat_body_reader::chat_body_reader(size_t max_body_bytes) : parser_(std::make_un
 
 chat_body_reader::~chat_body_reader() = default;
 
-bool chat_body_reader::read(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
-    out = chat_request{};
+namespace {
+
+// The body as a JSON object, or false with err set.
+bool parse_object(simdjson::dom::parser& p, const char* body, size_t len, simdjson::dom::object& obj,
+                  body_error& err) noexcept {
     simdjson::dom::element doc;
-    if (parser_->parse(body, len, false).get(doc) != simdjson::SUCCESS) {
+    if (p.parse(body, len, false).get(doc) != simdjson::SUCCESS) {
         err = {"We could not parse the JSON body of your request: it is not valid JSON.", ""};
         return false;
     }
-    simdjson::dom::object obj;
     if (doc.get(obj) != simdjson::SUCCESS) {
         err = {"The request body must be a JSON object.", ""};
+        return false;
+    }
+    return true;
+}
+
+// The text of a message's content: a string, or the first text part of an array of parts;
+// adds every text byte to bytes.
+std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) noexcept {
+    std::string_view s;
+    if (content.get(s) == simdjson::SUCCESS) {
+        bytes += s.size();
+        return s;
+    }
+    simdjson::dom::array parts;
+    std::string_view first;
+    if (content.get(parts) == simdjson::SUCCESS) {
+        for (simdjson::dom::element part : parts) {
+            std::string_view t;
+            if (part["text"].get(t) == simdjson::SUCCESS) {
+                bytes += t.size();
+                if (first.empty()) {
+                    first = t;
+                }
+            }
+        }
+    }
+    return first;
+}
+
+}  // namespace
+
+bool chat_body_reader::read(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
+    out = chat_request{};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
         return false;
     }
     simdjson::dom::element v;
@@ -44,6 +81,168 @@ bool chat_body_reader::read(const char* body, size_t len, chat_request& out, bod
         err = {"Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages"};
         return false;
     }
+    for (simdjson::dom::element m : messages) {
+        simdjson::dom::element content;
+        if (m["content"].get(content) != simdjson::SUCCESS) {
+            continue;
+        }
+        std::string_view text = content_text(content, out.prompt_bytes);
+        std::string_view role;
+        if (m["role"].get(role) == simdjson::SUCCESS && role == "user") {
+            out.last_user = text;
+        }
+    }
+    return read_common(obj, out, err);
+}
+
+bool chat_body_reader::read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
+    out = chat_request{};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
+        return false;
+    }
+    simdjson::dom::element v;
+    if (obj["prompt"].get(v) != simdjson::SUCCESS) {
+        err = {"Missing required parameter: 'prompt'.", "prompt"};
+        return false;
+    }
+    std::string_view s;
+    simdjson::dom::array arr;
+    if (v.get(s) == simdjson::SUCCESS) {
+        out.last_user = s;
+        out.prompt_bytes = s.size();
+    } else if (v.get(arr) == simdjson::SUCCESS && arr.size() > 0) {
+        for (simdjson::dom::element e : arr) {
+            if (e.get(s) != simdjson::SUCCESS) {
+                err = {"Invalid 'prompt': expected a string or an array of strings.", "prompt"};
+                return false;
+            }
+            if (out.last_user.empty()) {
+                out.last_user = s;
+            }
+            out.prompt_bytes += s.size();
+        }
+    } else {
+        err = {"Invalid 'prompt': expected a string or a non-empty array of strings.", "prompt"};
+        return false;
+    }
+    out.message_count = 1;
+    return read_common(obj, out, err);
+}
+
+bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept {
+    out.count = 0;
+    out.dimensions = 0;
+    out.base64 = false;
+    out.prompt_bytes = 0;
+    out.model = {};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
+        return false;
+    }
+    simdjson::dom::element v;
+    if (obj["input"].get(v) != simdjson::SUCCESS) {
+        err = {"Missing required parameter: 'input'.", "input"};
+        return false;
+    }
+    const char* bad_input = "Invalid 'input': expected a string, an array of strings, or token arrays.";
+    std::string_view s;
+    simdjson::dom::array arr;
+    // FNV-1a: the same text always gives the same vector.
+    auto fnv = [](uint64_t h, std::string_view t) {
+        for (unsigned char ch : t) {
+            h = (h ^ ch) * 0x100000001b3ull;
+        }
+        return h;
+    };
+    constexpr uint64_t FNV_OFFSET = 0xcbf29ce484222325ull;
+    auto add_hash = [&](uint64_t h, uint64_t bytes) {
+        if (out.count >= embedding_request::MAX_INPUTS) {
+            return false;
+        }
+        out.input_hash[out.count++] = h;
+        out.prompt_bytes += bytes;
+        return true;
+    };
+    auto add = [&](std::string_view text) { return add_hash(fnv(FNV_OFFSET, text), text.size()); };
+    // A token array hashes its ids; each id counts as 4 bytes of prompt.
+    auto token_hash = [&](simdjson::dom::array tokens, uint64_t& h, uint64_t& bytes) {
+        h = FNV_OFFSET;
+        bytes = 0;
+        for (simdjson::dom::element t : tokens) {
+            uint64_t id;
+            if (t.get(id) != simdjson::SUCCESS) {
+                return false;
+            }
+            h = fnv(h, std::string_view(reinterpret_cast<const char*>(&id), sizeof id));
+            bytes += 4;
+        }
+        return true;
+    };
+    if (v.get(s) == simdjson::SUCCESS) {
+        add(s);
+    } else if (v.get(arr) == simdjson::SUCCESS && arr.size() > 0) {
+        // An array of numbers is one tokenised input; otherwise each element is an input.
+        bool numbers = arr.at(0).is_number();
+        if (numbers) {
+            uint64_t h, bytes;
+            if (!token_hash(arr, h, bytes)) {
+                err = {bad_input, "input"};
+                return false;
+            }
+            add_hash(h, bytes);
+        } else {
+            for (simdjson::dom::element e : arr) {
+                simdjson::dom::array tokens;
+                if (e.get(s) == simdjson::SUCCESS) {
+                    if (!add(s)) {
+                        err = {"Invalid 'input': at most 256 inputs per request.", "input"};
+                        return false;
+                    }
+                } else if (e.get(tokens) == simdjson::SUCCESS) {
+                    uint64_t h, bytes;
+                    if (!token_hash(tokens, h, bytes)) {
+                        err = {bad_input, "input"};
+                        return false;
+                    }
+                    if (!add_hash(h, bytes)) {
+                        err = {"Invalid 'input': at most 256 inputs per request.", "input"};
+                        return false;
+                    }
+                } else {
+                    err = {bad_input, "input"};
+                    return false;
+                }
+            }
+        }
+    } else {
+        err = {bad_input, "input"};
+        return false;
+    }
+    if (obj["model"].get(v) == simdjson::SUCCESS && !v.is_null() && v.get(out.model) != simdjson::SUCCESS) {
+        err = {"Invalid type for 'model': expected a string.", "model"};
+        return false;
+    }
+    if (obj["dimensions"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        uint64_t d;
+        if (v.get(d) != simdjson::SUCCESS || d == 0 || d > 8192) {
+            err = {"Invalid 'dimensions': expected an integer from 1 to 8192.", "dimensions"};
+            return false;
+        }
+        out.dimensions = uint32_t(d);
+    }
+    if (obj["encoding_format"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        if (v.get(s) != simdjson::SUCCESS || (s != "float" && s != "base64")) {
+            err = {"Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format"};
+            return false;
+        }
+        out.base64 = s == "base64";
+    }
+    return true;
+}
+
+bool chat_body_reader::read_common(simdjson::dom::object& obj, chat_request& out, body_error& err) noexcept {
+    simdjson::dom::element v;
     if (obj["model"].get(v) == simdjson::SUCCESS && !v.is_null()) {
         if (v.get(out.model) != simdjson::SUCCESS) {
             err = {"Invalid type for 'model': expected a string.", "model"};

@@ -44,17 +44,17 @@ int event_loop::wait(epoll_event* events, int max, int timeout_ms) noexcept {
     return n < 0 ? 0 : n;  // EINTR is the only expected failure: an empty wakeup
 }
 
-void event_loop::arm(uint64_t at_ms) noexcept {
-    if (at_ms == armed_at_) {
+void event_loop::arm(uint64_t at_ns) noexcept {
+    if (at_ns == armed_at_) {
         return;
     }
-    armed_at_ = at_ms;
+    armed_at_ = at_ns;
     itimerspec its{};
-    if (at_ms != ~uint64_t(0)) {
-        // at_ms 0 would disarm: the earliest possible deadline is 1 ms.
-        uint64_t t = at_ms == 0 ? 1 : at_ms;
-        its.it_value.tv_sec = time_t(t / 1000);
-        its.it_value.tv_nsec = long(t % 1000) * 1000000;
+    if (at_ns != ~uint64_t(0)) {
+        // A zero it_value would disarm: the earliest possible deadline is 1 ns.
+        uint64_t t = at_ns == 0 ? 1 : at_ns;
+        its.it_value.tv_sec = time_t(t / 1000000000);
+        its.it_value.tv_nsec = long(t % 1000000000);
     }
     timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &its, nullptr);
 }

@@ -18,7 +18,9 @@
 #include <fmt/format.h>
 
 #include "clock.hpp"
+#include "answer.hpp"
 #include "config.hpp"
+#include "healthcheck.hpp"
 #include "listener.hpp"
 #include "server.hpp"
 #include "worker.hpp"
@@ -53,6 +55,9 @@ void log(const std::string& s) {
 }
 
 int run(int argc, char** argv) {
+    if (argc > 1 && (std::strcmp(argv[1], "healthcheck") == 0 || std::strcmp(argv[1], "--healthcheck") == 0)) {
+        return run_healthcheck(argc - 1, argv + 1, [](const char* n) -> const char* { return std::getenv(n); });
+    }
     config cfg;
     std::string msg;
     switch (parse_config(argc, argv, [](const char* n) -> const char* { return std::getenv(n); }, cfg, msg)) {
@@ -126,6 +131,9 @@ int run(int argc, char** argv) {
     srv.max_fds = nofile;
     srv.max_connections = max_conns;
     srv.start_unix = unix_seconds();
+    srv.model_name = std::string_view(srv.cfg.models).substr(0, srv.cfg.models.find(','));
+    srv.text = srv.cfg.content == content_mode::text ? std::string_view(srv.cfg.content_text) : CHAT_CONTENT;
+    srv.text_tokens = count_tokens(srv.text);
     std::vector<std::unique_ptr<worker>> ws;
     for (unsigned i = 0; i < workers; ++i) {
         ws.push_back(std::make_unique<worker>(srv, i, fds[i], max_conns, buffers));
@@ -141,8 +149,12 @@ int run(int argc, char** argv) {
                     "{} bytes per held request)",
                     max_conc, decided_by, nofile, fd_cap, mem.total_bytes >> 20, source_name(mem.source), mem_cap,
                     HELD_REQUEST_BYTES));
-    log(fmt::format("delay {} ms, max body {} bytes, connections {} per worker, read buffers {} x {} bytes per worker",
-                    cfg.delay_ms, cfg.max_body_bytes, max_conns, buffers, worker::read_buffer_bytes(cfg)));
+    log(fmt::format("delay {} s, max body {} bytes, connections {} per worker, read buffers {} x {} bytes per worker",
+                    to_string(cfg.delay_model), cfg.max_body_bytes, max_conns, buffers, worker::read_buffer_bytes(cfg)));
+    log(fmt::format("streams: TTFT {}, ITL {} s, answer text {} tokens ({}), models {}", 
+                    cfg.has_ttft ? to_string(cfg.ttft) + " s" : std::string("= the delay"), to_string(cfg.itl),
+                    srv.text_tokens, cfg.content == content_mode::echo ? "echo" : cfg.content == content_mode::text ? "CONTENT_TEXT" : "original",
+                    cfg.models));
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -7,6 +7,9 @@
 namespace lms {
 
 void out_buf::append(std::string_view s) noexcept {
+    if (s.empty()) {
+        return;  // an empty view may have a null data(): memcpy must not see it
+    }
     size_t room = cap - len;
     if (s.size() > room) {
         std::memcpy(p + len, s.data(), room);

@@ -5,10 +5,25 @@ namespace lms {
 const char* route_label(route r) noexcept {
     switch (r) {
     case route::chat: return "chat_completions";
+    case route::completions: return "completions";
+    case route::embeddings: return "embeddings";
+    case route::models: return "models";
     case route::health: return "health";
     case route::metrics: return "metrics";
     case route::not_found: return "other";
     default: return "bad_request";
+    }
+}
+
+const char* fault_label(fault f) noexcept {
+    switch (f) {
+    case fault::http_429: return "http_429";
+    case fault::http_500: return "http_500";
+    case fault::http_503: return "http_503";
+    case fault::disconnect: return "disconnect";
+    case fault::stall: return "stall";
+    case fault::stream_error: return "stream_error";
+    default: return "none";
     }
 }
 
@@ -19,24 +34,6 @@ unsigned status_index(int status) noexcept {
         }
     }
     return STATUS_COUNT;
-}
-
-void worker_stats::observe_delay(uint64_t served_us, uint64_t configured_us) noexcept {
-    double s = double(served_us) / 1e6;
-    unsigned i = 0;
-    while (i < DELAY_BUCKET_COUNT && s > DELAY_BUCKETS[i]) {
-        ++i;
-    }
-    bump(delay_buckets[i]);
-    bump(delay_sum_us, served_us);
-    uint64_t late_us = served_us > configured_us ? served_us - configured_us : 0;
-    double l = double(late_us) / 1e6;
-    i = 0;
-    while (i < LATE_BUCKET_COUNT && l > LATE_BUCKETS[i]) {
-        ++i;
-    }
-    bump(late_buckets[i]);
-    bump(late_sum_us, late_us);
 }
 
 }  // namespace lms

@@ -38,6 +38,15 @@ constexpr uint64_t LINGER_MS = 2000;    // how long an errored connection may ke
 constexpr size_t HEAD_MAX = 512;        // status line + headers (+ extra headers below)
 constexpr size_t SLACK_BYTES = 8192;    // room for chunk framing and a pipelined next request
 constexpr size_t PARSER_BYTES = (sizeof(http_parser) + 63) & ~size_t(63);
+constexpr size_t SCRATCH_BYTES = 256 * 1024;  // the largest answer: metrics, embeddings, long bodies
+constexpr size_t STREAM_OUT_MAX = 32 * 1024;  // events a slow stream reader may fall behind by
+
+// The wheel ticks in 0.1 ms: a deadline is rounded up to the next tick, so answers and
+// tokens leave at most a tick plus the loop's own latency after their time, never before.
+constexpr uint64_t TICK_NS = 100000;
+inline uint64_t now_tick() noexcept { return monotonic_ns() / TICK_NS; }
+inline uint64_t ms_ticks(uint64_t ms) noexcept { return ms * (1000000 / TICK_NS); }
+inline uint64_t tick_at(uint64_t ns) noexcept { return (ns + TICK_NS - 1) / TICK_NS; }
 
 uint64_t splitmix64(uint64_t x) noexcept {
     x += 0x9e3779b97f4a7c15ull;
@@ -65,13 +74,14 @@ worker::worker(server& s, unsigned index, int listen_fd, uint32_t max_connection
       stats_(s.stats[index]),
       index_(index),
       listen_fd_(listen_fd),
-      wheel_(monotonic_ms()),
+      wheel_(now_tick()),
       buffers_(read_buffers, read_buffer_bytes(s.cfg) - chat_body_reader::PADDING, chat_body_reader::PADDING),
       body_reader_(s.cfg.max_body_bytes),
-      conns_(max_connections) {
+      conns_(max_connections),
+      rng_(1) {
     limits_.max_body_bytes = s.cfg.max_body_bytes;
     read_capacity_ = buffers_.capacity() - PARSER_BYTES;
-    scratch_size_ = METRICS_BODY_MAX + 4096;
+    scratch_size_ = SCRATCH_BYTES;
     scratch_.reset(new char[scratch_size_]);
     free_.reserve(max_connections);
     for (uint32_t i = max_connections; i-- > 0;) {
@@ -88,12 +98,18 @@ worker::worker(server& s, unsigned index, int listen_fd, uint32_t max_connection
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     id_seed_ = splitmix64(uint64_t(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 20) ^ uint64_t(getpid()));
+    // SEED makes latency draws and faults reproducible; each worker has its own stream.
+    rng_ = rng(s.cfg.seed != 0 ? splitmix64(s.cfg.seed + index) : splitmix64(id_seed_ + index));
     out_buf h(overload_headers_, sizeof overload_headers_);
     h.format("Retry-After: {}\r\n", s.cfg.retry_after_s);
     if (s.cfg.should_retry != retry_hint::none) {
         h.append(s.cfg.should_retry == retry_hint::yes ? "x-should-retry: true\r\n" : "x-should-retry: false\r\n");
     }
     overload_headers_len_ = h.len;
+    // 429s carry Retry-After and the milliseconds form the OpenAI SDKs read first.
+    out_buf r(rate_limit_headers_, sizeof rate_limit_headers_);
+    r.format("Retry-After: {}\r\nretry-after-ms: {}\r\n", s.cfg.retry_after_s, uint64_t(s.cfg.retry_after_s) * 1000);
+    rate_limit_headers_len_ = r.len;
 }
 
 worker::~worker() {
@@ -117,7 +133,8 @@ void worker::stop() noexcept {
 void worker::run() noexcept {
     epoll_event events[MAX_EVENTS];
     while (!done_) {
-        loop_.arm(wheel_.next_wakeup());
+        uint64_t next = wheel_.next_wakeup();
+        loop_.arm(next == ~uint64_t(0) ? next : next * TICK_NS);
         int n = loop_.wait(events, MAX_EVENTS, -1);
         for (int i = 0; i < n; ++i) {
             uint64_t d = events[i].data.u64;
@@ -137,9 +154,9 @@ void worker::run() noexcept {
             }
         }
         resume_waiters();
-        now_ms_ = monotonic_ms();
-        if (now_ms_ >= wheel_.next_wakeup()) {
-            wheel_.expire(now_ms_, [this](timer_entry* e) { on_timer(e); });
+        now_tick_ = now_tick();
+        if (now_tick_ >= wheel_.next_wakeup()) {
+            wheel_.expire(now_tick_, [this](timer_entry* e) { on_timer(e); });
         }
         if (draining_ && open_ == 0) {
             done_ = true;
@@ -190,7 +207,7 @@ void worker::on_accept() noexcept {
         ++open_;
         worker_stats::bump(stats_.connections_accepted);
         // The first request must arrive within the header timeout (nginx's client_header_timeout).
-        set_timer(c, timer_kind::header, monotonic_ms() + srv_.cfg.header_timeout_ms);
+        set_timer(c, timer_kind::header, now_tick() + ms_ticks(srv_.cfg.header_timeout_ms));
     }
 }
 
@@ -233,6 +250,7 @@ void worker::on_event(connection& c, uint32_t ev) noexcept {
         do_read(c);
         break;
     case conn_phase::waiting:
+    case conn_phase::streaming:
         // The client went away (FIN) while its answer was pending: abort the generation and
         // free the slot now, as a real LLM server does. Pipelined input (EPOLLIN alone) waits.
         if (ev & EPOLLRDHUP) {
@@ -273,7 +291,11 @@ void worker::on_timer(timer_entry* e) noexcept {
     c.timer_for = timer_kind::none;
     switch (k) {
     case timer_kind::answer:
-        answer_chat(c);
+        if (c.phase == conn_phase::streaming) {
+            stream_step(c);
+        } else {
+            answer_whole(c);
+        }
         if (c.phase == conn_phase::reading) {
             resume(c);
         }
@@ -325,7 +347,7 @@ void worker::do_read(connection& c) noexcept {
                 c.readable = false;
             }
             if (c.timer_for == timer_kind::idle) {
-                set_timer(c, timer_kind::header, monotonic_ms() + srv_.cfg.header_timeout_ms);
+                set_timer(c, timer_kind::header, now_tick() + ms_ticks(srv_.cfg.header_timeout_ms));
             }
             process(c);
             continue;
@@ -440,16 +462,28 @@ void worker::handle(connection& c, read_area& ra) noexcept {
     }
     switch (m.r) {
     case route::chat:
-        handle_chat(c, ra);
+        handle_generate(c, ra, answer_api::chat);
         return;
+    case route::completions:
+        handle_generate(c, ra, answer_api::completion);
+        return;
+    case route::embeddings:
+        handle_embeddings(c, ra);
+        return;
+    case route::models: {
+        out_buf b(scratch_.get(), scratch_size_);
+        render_models(b, srv_.cfg.models, srv_.start_unix);
+        respond(c, 200, "application/json", b.view(), "");
+        return;
+    }
     case route::health: {
-        out_buf b(scratch_.get() + HEAD_MAX * 2, HEALTH_BODY_MAX);
+        out_buf b(scratch_.get(), HEALTH_BODY_MAX);
         int status = render_health(b, srv_);
         respond(c, status, "application/json", b.view(), "");
         return;
     }
     case route::metrics: {
-        out_buf b(scratch_.get() + HEAD_MAX * 2, METRICS_BODY_MAX);
+        out_buf b(scratch_.get(), METRICS_BODY_MAX);
         render_metrics(b, srv_);
         respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.view(), "");
         return;
@@ -459,65 +493,475 @@ void worker::handle(connection& c, read_area& ra) noexcept {
     }
 }
 
-void worker::handle_chat(connection& c, read_area& ra) noexcept {
+namespace {
+
+// X-Mock-* and X-Return-Error: one request's own behaviour.
+struct overrides {
+    bool has_delay = false;
+    bool has_ttft = false;
+    bool has_itl = false;
+    bool has_tokens = false;
+    uint64_t delay_ms = 0;
+    uint64_t ttft_ms = 0;
+    uint64_t itl_ms = 0;
+    uint32_t tokens = 0;
+    int return_error = 0;
+};
+
+// nullptr, or a static message naming the bad header.
+const char* parse_overrides(const http_parser& p, const char* buf, overrides& o) noexcept {
+    struct seconds_header {
+        std::string_view name;
+        bool overrides::*has;
+        uint64_t overrides::*ms;
+        const char* bad;
+    };
+    static constexpr seconds_header SECONDS[] = {
+        {"x-mock-delay", &overrides::has_delay, &overrides::delay_ms,
+         "Invalid X-Mock-Delay header: expected a number of seconds such as 0.5."},
+        {"x-mock-ttft", &overrides::has_ttft, &overrides::ttft_ms,
+         "Invalid X-Mock-TTFT header: expected a number of seconds such as 0.5."},
+        {"x-mock-itl", &overrides::has_itl, &overrides::itl_ms,
+         "Invalid X-Mock-ITL header: expected a number of seconds such as 0.02."},
+    };
+    for (const seconds_header& h : SECONDS) {
+        std::string_view v = p.header(buf, h.name);
+        if (v.empty()) {
+            continue;
+        }
+        if (!parse_seconds_ms(v, o.*h.ms) || o.*h.ms > 3600 * 1000) {
+            return h.bad;
+        }
+        o.*h.has = true;
+    }
+    auto number = [](std::string_view v, uint64_t& n) {
+        if (v.empty() || v.size() > 9) {
+            return false;
+        }
+        n = 0;
+        for (char ch : v) {
+            if (ch < '0' || ch > '9') {
+                return false;
+            }
+            n = n * 10 + uint64_t(ch - '0');
+        }
+        return true;
+    };
+    uint64_t n;
+    if (std::string_view v = p.header(buf, "x-mock-output-tokens"); !v.empty()) {
+        if (!number(v, n) || n == 0) {
+            return "Invalid X-Mock-Output-Tokens header: expected a positive whole number.";
+        }
+        o.has_tokens = true;
+        o.tokens = uint32_t(n);
+    }
+    if (std::string_view v = p.header(buf, "x-return-error"); !v.empty()) {
+        if (!number(v, n) || n < 400 || n > 599) {
+            return "Invalid X-Return-Error header: expected an HTTP status from 400 to 599.";
+        }
+        o.return_error = int(n);
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+double worker::load_multiplier() const noexcept {
+    if (srv_.cfg.load_factor == 0) {
+        return 1;
+    }
+    return 1 + srv_.cfg.load_factor * double(srv_.slots.active()) / double(srv_.slots.limit());
+}
+
+uint64_t worker::itl_ns(connection& c) noexcept {
+    if (c.itl_us != connection::NO_OVERRIDE) {
+        return uint64_t(c.itl_us) * 1000;
+    }
+    return uint64_t(srv_.cfg.itl.sample(rng_) * load_multiplier() * 1e9);
+}
+
+std::string_view worker::answer_text(const connection& c) const noexcept {
+    return c.echo != nullptr ? std::string_view(c.echo->data(), c.echo->len) : srv_.text;
+}
+
+std::string_view worker::answer_id(const connection& c, char out[41]) const noexcept {
+    return format_answer_id(c.api, splitmix64(id_seed_ + c.id_n), splitmix64(c.id_n ^ ~id_seed_), out);
+}
+
+void worker::handle_generate(connection& c, read_area& ra, answer_api api) noexcept {
+    const config& cfg = srv_.cfg;
+    const http_parser& p = ra.parser;
+    std::string_view retry_headers(overload_headers_, overload_headers_len_);
+    overrides ov;
+    if (cfg.allow_overrides) {
+        if (const char* bad = parse_overrides(p, ra.bytes(), ov)) {
+            respond_error(c, 400, bad, "", "");
+            return;
+        }
+        if (ov.return_error != 0) {
+            respond_error(c, ov.return_error, "Error injected by the X-Return-Error request header.", "",
+                          ov.return_error == 429   ? std::string_view(rate_limit_headers_, rate_limit_headers_len_)
+                          : ov.return_error == 503 ? retry_headers
+                                                   : std::string_view());
+            return;
+        }
+    }
     if (draining_) {
         c.keep_alive = false;
-        respond_error(c, 503, "The server is shutting down.", "",
-                      std::string_view(overload_headers_, overload_headers_len_));
+        respond_error(c, 503, "The server is shutting down.", "", retry_headers);
         return;
     }
     // The slot first: a full server answers 503 in microseconds, without parsing the body.
     if (!srv_.slots.try_acquire()) {
         worker_stats::bump(stats_.overload_rejections);
         respond_error(c, 503, "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.", "",
-                      std::string_view(overload_headers_, overload_headers_len_));
+                      retry_headers);
         return;
     }
     c.holds_slot = true;
-    const http_request& rq = ra.parser.request();
+    const http_request& rq = p.request();
     chat_request body;
     body_error err;
-    if (!body_reader_.read(ra.bytes() + rq.body_off, rq.body_len, body, err)) {
+    bool ok = api == answer_api::chat ? body_reader_.read(ra.bytes() + rq.body_off, rq.body_len, body, err)
+                                      : body_reader_.read_completion(ra.bytes() + rq.body_off, rq.body_len, body, err);
+    auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers) {
         srv_.slots.release();
         c.holds_slot = false;
-        respond_error(c, 400, err.message, err.param, "");
+        respond_error(c, status, message, param, headers);
+    };
+    if (!ok) {
+        refuse(400, err.message, err.param, "");
         return;
     }
     std::string_view model = body.model.empty() ? std::string_view("qwen-plus") : body.model;
     if (model.size() > connection::MODEL_MAX) {
-        srv_.slots.release();
-        c.holds_slot = false;
-        respond_error(c, 400, "Invalid 'model': longer than 96 bytes.", "model", "");
+        refuse(400, "Invalid 'model': longer than 96 bytes.", "model", "");
         return;
+    }
+    // Faults, drawn from the worker's seeded stream: errors at once (no slot kept) ...
+    double u = rng_.uniform();
+    if (u < cfg.fault_429 + cfg.fault_500 + cfg.fault_503) {
+        fault f = u < cfg.fault_429 ? fault::http_429 : u < cfg.fault_429 + cfg.fault_500 ? fault::http_500 : fault::http_503;
+        worker_stats::bump(stats_.faults[unsigned(f)]);
+        if (f == fault::http_429) {
+            refuse(429, "Rate limit reached for requests (injected). Please try again later.", "",
+                   std::string_view(rate_limit_headers_, rate_limit_headers_len_));
+        } else if (f == fault::http_500) {
+            refuse(500, "The server had an error while processing your request (injected).", "", "");
+        } else {
+            refuse(503, "The engine is currently overloaded (injected). Please try again later.", "", retry_headers);
+        }
+        return;
+    }
+    // ... and the ones that strike mid-answer.
+    double v = rng_.uniform();
+    c.fault_kind = fault::none;
+    if (v < cfg.fault_disconnect) {
+        c.fault_kind = fault::disconnect;
+    } else if (v < cfg.fault_disconnect + cfg.fault_stall) {
+        c.fault_kind = fault::stall;
+    } else if (body.stream && v < cfg.fault_disconnect + cfg.fault_stall + cfg.fault_stream_error) {
+        c.fault_kind = fault::stream_error;
+    }
+    c.fault_at = cfg.fault_after_tokens;
+
+    // What to say: the server's text, or the last user message (echo), cut into tokens.
+    uint32_t natural = srv_.text_tokens;
+    if (cfg.content == content_mode::echo && !body.last_user.empty()) {
+        c.echo = buffers_.acquire();
+        if (c.echo == nullptr) {
+            refuse(503, "The server has no buffer free to echo this message. Retry later.", "", retry_headers);
+            return;
+        }
+        size_t n = body.last_user.size() < buffers_.capacity() ? body.last_user.size() : buffers_.capacity();
+        std::memcpy(c.echo->data(), body.last_user.data(), n);
+        c.echo->len = uint32_t(n);
+        natural = count_tokens(answer_text(c));
+    }
+    if (cfg.output_tokens != 0) {
+        natural = cfg.output_tokens;
+    }
+    if (ov.has_tokens) {
+        natural = ov.tokens;
+    }
+    natural = natural > cfg.max_output_tokens ? cfg.max_output_tokens : natural == 0 ? 1 : natural;
+    c.tokens_total = natural;
+    c.finish_length = false;
+    if (body.has_max_tokens && body.max_tokens < natural) {
+        c.tokens_total = uint32_t(body.max_tokens);
+        c.finish_length = true;
     }
     std::memcpy(c.model, model.data(), model.size());
     c.model_len = uint8_t(model.size());
+    c.api = api;
+    c.stream = body.stream;
+    c.include_usage = body.stream && body.include_usage;
+    c.prompt_tokens = estimate_prompt_tokens(body.prompt_bytes);
+    c.tokens_sent = 0;
+    c.text_off = 0;
+    c.headers_sent = false;
+    c.last_token_ns = 0;
+    c.chunked = rq.version_minor == 1;
+    c.itl_us = ov.has_itl ? uint32_t(ov.itl_ms * 1000) : connection::NO_OVERRIDE;
+    const bool timed = c.stream || cfg.has_ttft || ov.has_ttft || ov.has_itl;
+    c.original_body = api == answer_api::chat && !timed && cfg.content == content_mode::original &&
+                      cfg.output_tokens == 0 && !ov.has_tokens && !body.has_max_tokens;
+    c.id_n = (uint64_t(index_) << 48) + id_counter_++;
     c.created = unix_seconds();
     c.admitted_ns = monotonic_ns();
-    if (srv_.cfg.delay_ms == 0) {
-        answer_chat(c);
+    worker_stats::bump(stats_.prompt_tokens, c.original_body ? 3019 : c.prompt_tokens);
+
+    // When: the plain delay, or TTFT (+ ITL per further token for a whole answer), each drawn
+    // from its latency model and stretched by the load factor. Streams then schedule every
+    // token on absolute times (admitted + TTFT + the ITL draws), so errors never accumulate.
+    const double lf = load_multiplier();
+    uint64_t first_ns;
+    if (!timed) {
+        first_ns = ov.has_delay ? ov.delay_ms * 1000000 : uint64_t(cfg.delay_model.sample(rng_) * lf * 1e9);
+    } else {
+        first_ns = ov.has_ttft ? ov.ttft_ms * 1000000
+                               : uint64_t((cfg.has_ttft ? cfg.ttft : cfg.delay_model).sample(rng_) * lf * 1e9);
+        if (!c.stream) {
+            for (uint32_t k = 1; k < c.tokens_total; ++k) {
+                first_ns += itl_ns(c);
+            }
+        }
+    }
+    if (!c.stream && c.fault_kind == fault::stall) {
+        first_ns += cfg.fault_stall_ms * 1000000;  // a whole answer stalls as one long delay
+    }
+    c.due_ns = c.admitted_ns + first_ns;
+    if (!c.stream) {
+        if (first_ns == 0) {
+            answer_whole(c);
+            return;
+        }
+        c.phase = conn_phase::waiting;
+        set_timer(c, timer_kind::answer, tick_at(c.due_ns));
         return;
     }
-    // Deadline from a fresh clock, rounded up: never early, whatever the batch's age.
-    uint64_t due_ns = c.admitted_ns + srv_.cfg.delay_ms * 1000000;
-    c.phase = conn_phase::waiting;
-    set_timer(c, timer_kind::answer, (due_ns + 999999) / 1000000);
+    c.phase = conn_phase::streaming;
+    uint64_t keepalive_ns = cfg.sse_keepalive_ms * 1000000;
+    if (keepalive_ns != 0 && first_ns > keepalive_ns) {
+        // Headers now, then ": keep-alive" comments until the first token.
+        stream_write(c, {}, false);
+        if (c.phase == conn_phase::streaming) {
+            set_timer(c, timer_kind::answer, tick_at(c.admitted_ns + keepalive_ns));
+        }
+        return;
+    }
+    set_timer(c, timer_kind::answer, tick_at(c.due_ns));
 }
 
-void worker::answer_chat(connection& c) noexcept {
-    char idbuf[41];
-    uint64_t n = (uint64_t(index_) << 48) + id_counter_++;
-    chat_reply r{format_completion_id(splitmix64(id_seed_ + n), splitmix64(n ^ ~id_seed_), idbuf), c.created,
-                 std::string_view(c.model, c.model_len)};
-    out_buf b(scratch_.get() + HEAD_MAX * 2, scratch_size_ - HEAD_MAX * 2);
-    render_chat_body(b, r);
-    uint64_t served_us = (monotonic_ns() - c.admitted_ns) / 1000;
-    stats_.observe_delay(served_us, srv_.cfg.delay_ms * 1000);
-    c.phase = conn_phase::reading;  // respond() moves it on
+void worker::handle_embeddings(connection& c, read_area& ra) noexcept {
+    if (srv_.cfg.allow_overrides) {
+        overrides ov;
+        if (const char* bad = parse_overrides(ra.parser, ra.bytes(), ov)) {
+            respond_error(c, 400, bad, "", "");
+            return;
+        }
+        if (ov.return_error != 0) {
+            respond_error(c, ov.return_error, "Error injected by the X-Return-Error request header.", "", "");
+            return;
+        }
+    }
+    const http_request& rq = ra.parser.request();
+    body_error err;
+    if (!body_reader_.read_embeddings(ra.bytes() + rq.body_off, rq.body_len, embedding_, err)) {
+        respond_error(c, 400, err.message, err.param, "");
+        return;
+    }
+    uint32_t dims = embedding_.dimensions != 0 ? embedding_.dimensions : srv_.cfg.embedding_dimensions;
+    std::string_view model = embedding_.model.empty() ? std::string_view("text-embedding-v3") : embedding_.model;
+    uint32_t tokens = estimate_prompt_tokens(embedding_.prompt_bytes);
+    out_buf b(scratch_.get(), scratch_size_);
+    render_embeddings(b, embedding_, dims, model.substr(0, connection::MODEL_MAX), tokens);
+    if (b.truncated) {
+        respond_error(c, 413, "The embeddings answer would exceed 256 KiB: send fewer inputs or ask for fewer dimensions.",
+                      "input", "");
+        return;
+    }
+    worker_stats::bump(stats_.prompt_tokens, tokens);
     respond(c, 200, "application/json", b.view(), "");
-    if (c.holds_slot) {  // respond() may have closed the connection (and released it)
+}
+
+// A whole (non-streamed) answer, at its time.
+void worker::answer_whole(connection& c) noexcept {
+    if (c.fault_kind == fault::disconnect) {
+        worker_stats::bump(stats_.faults[unsigned(fault::disconnect)]);
+        reset_connection(c);
+        return;
+    }
+    if (c.fault_kind == fault::stall) {
+        worker_stats::bump(stats_.faults[unsigned(fault::stall)]);
+    }
+    char idbuf[41];
+    std::string_view id = answer_id(c, idbuf);
+    std::string_view model(c.model, c.model_len);
+    out_buf b(scratch_.get(), scratch_size_);
+    if (c.original_body) {
+        render_chat_body(b, chat_reply{id, c.created, model});
+    } else {
+        answer_meta m{c.api, id, c.created, model, false};
+        render_full_body(b, m, answer_text(c), c.tokens_total, c.finish_length ? "length" : "stop",
+                         usage_counts{c.prompt_tokens, c.tokens_total});
+    }
+    uint64_t now = monotonic_ns();
+    stats_.observe_delay((now - c.admitted_ns) / 1000, (c.due_ns - c.admitted_ns) / 1000);
+    worker_stats::bump(stats_.generated_tokens, c.original_body ? 104 : c.tokens_total);
+    worker_stats::bump(c.finish_length ? stats_.finished_length : stats_.finished_stop);
+    c.phase = conn_phase::reading;  // respond() moves it on
+    if (b.truncated) {
+        respond_error(c, 500, "The answer does not fit the server's answer buffer.", "", "");
+    } else {
+        respond(c, 200, "application/json", b.view(), "");
+    }
+    end_answer(c);
+}
+
+// The slot and the echo text go back when the answer is out (or the client is gone).
+void worker::end_answer(connection& c) noexcept {
+    if (c.holds_slot) {
         srv_.slots.release();
         c.holds_slot = false;
+    }
+    if (c.echo != nullptr) {
+        buffers_.release(c.echo);
+        c.echo = nullptr;
+    }
+}
+
+// An injected disconnect: a reset, as when a real server's process dies mid-answer.
+void worker::reset_connection(connection& c) noexcept {
+    ::linger l{1, 0};
+    setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close_conn(c, false);
+}
+
+// One timer event of a stream: a keep-alive comment before the first token, or every token
+// now due (one, unless the loop fell behind), and after the last one the finish chunk, the
+// usage chunk when asked for, and [DONE] — all in one write.
+void worker::stream_step(connection& c) noexcept {
+    const uint64_t now = monotonic_ns();
+    out_buf ev(scratch_.get(), scratch_size_ / 2);
+    if (now < c.due_ns && c.tokens_sent == 0) {
+        ev.append(": keep-alive\n\n");
+        stream_write(c, ev.view(), false);
+        if (c.phase == conn_phase::streaming) {
+            uint64_t next = now + srv_.cfg.sse_keepalive_ms * 1000000;
+            set_timer(c, timer_kind::answer, tick_at(next < c.due_ns ? next : c.due_ns));
+        }
+        return;
+    }
+    char idbuf[41];
+    answer_meta m{c.api, answer_id(c, idbuf), c.created, std::string_view(c.model, c.model_len), c.include_usage};
+    std::string_view text = answer_text(c);
+    bool last = false;
+    while (c.tokens_sent < c.tokens_total && c.due_ns <= now && ev.len < scratch_size_ / 4) {
+        if (c.fault_kind != fault::none && c.tokens_sent == c.fault_at) {
+            fault f = c.fault_kind;
+            c.fault_kind = fault::none;
+            worker_stats::bump(stats_.faults[unsigned(f)]);
+            if (f == fault::stall) {
+                c.due_ns = now + srv_.cfg.fault_stall_ms * 1000000;  // the schedule resumes from here
+                break;
+            }
+            if (f == fault::disconnect) {
+                if (ev.len != 0) {
+                    stream_write(c, ev.view(), false);
+                }
+                if (c.phase == conn_phase::streaming) {
+                    reset_connection(c);
+                }
+                return;
+            }
+            render_error_event(ev, "The server had an error while generating the answer (injected).", "server_error",
+                               "server_error");
+            last = true;
+            break;
+        }
+        if (c.tokens_sent == 0 && c.api == answer_api::chat) {
+            render_role_event(ev, m);
+        }
+        size_t off = c.text_off < text.size() ? c.text_off : 0;
+        size_t len = token_length(text, off);
+        render_token_event(ev, m, text.substr(off, len));
+        c.text_off = uint32_t(off + len);
+        if (c.tokens_sent == 0) {
+            stats_.ttft.observe(DELAY_BUCKETS, (now - c.admitted_ns) / 1000);
+        } else {
+            stats_.itl.observe(ITL_BUCKETS, (now - c.last_token_ns) / 1000);
+        }
+        stats_.late.observe(LATE_BUCKETS, (now - c.due_ns) / 1000);
+        c.last_token_ns = now;
+        ++c.tokens_sent;
+        worker_stats::bump(stats_.generated_tokens);
+        c.due_ns += itl_ns(c);
+    }
+    if (!last && c.tokens_sent == c.tokens_total) {
+        render_finish_event(ev, m, c.finish_length ? "length" : "stop");
+        if (c.include_usage) {
+            render_usage_event(ev, m, usage_counts{c.prompt_tokens, c.tokens_sent});
+        }
+        render_done_event(ev);
+        worker_stats::bump(c.finish_length ? stats_.finished_length : stats_.finished_stop);
+        last = true;
+    }
+    if (last) {
+        stats_.delay.observe(DELAY_BUCKETS, (now - c.admitted_ns) / 1000);
+    }
+    stream_write(c, ev.view(), last);
+    if (c.phase == conn_phase::streaming) {
+        set_timer(c, timer_kind::answer, tick_at(c.due_ns));
+    }
+}
+
+// Frames events for the wire — the response head before the first event, then one HTTP
+// chunk per write (HTTP/1.1) or raw bytes until close (HTTP/1.0) — and sends them.
+void worker::stream_write(connection& c, std::string_view events, bool last) noexcept {
+    char head[HEAD_MAX];
+    out_buf h(head, sizeof head);
+    if (!c.headers_sent) {
+        if (!c.chunked) {
+            c.keep_alive = false;  // HTTP/1.0: the stream ends with the connection
+        }
+        h.format("HTTP/1.1 200 OK\r\nServer: llm-mock-server\r\nDate: {}\r\nContent-Type: text/event-stream; "
+                 "charset=utf-8\r\nCache-Control: no-cache\r\n{}{}",
+                 date(), c.chunked ? "Transfer-Encoding: chunked\r\n" : "",
+                 c.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+        c.headers_sent = true;
+        worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(200)]);
+    }
+    char size_line[24];
+    out_buf sl(size_line, sizeof size_line);
+    if (c.chunked && !events.empty()) {
+        sl.format("{:x}\r\n", events.size());
+    }
+    static constexpr char CRLF[] = "\r\n";
+    static constexpr char LAST_CHUNK[] = "0\r\n\r\n";
+    iovec iov[5];
+    int n = 0;
+    auto add = [&](const char* p, size_t len) {
+        if (len != 0) {
+            iov[n++] = {const_cast<char*>(p), len};
+        }
+    };
+    add(head, h.len);
+    add(size_line, sl.len);
+    add(events.data(), events.size());
+    if (c.chunked && !events.empty()) {
+        add(CRLF, 2);
+    }
+    if (c.chunked && last) {
+        add(LAST_CHUNK, 5);
+    }
+    if (last) {
+        end_answer(c);
+    }
+    if (n != 0) {
+        send_iov(c, iov, n, last);
+    } else if (last) {
+        finish_response(c);
     }
 }
 
@@ -530,45 +974,62 @@ void worker::respond(connection& c, int status, std::string_view content_type, s
     render_head(h, status, content_type, body.size(), c.keep_alive, date(), extra_headers);
     worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(status)]);
     iovec iov[2] = {{head, h.len}, {const_cast<char*>(body.data()), c.head_only ? 0 : body.size()}};
-    send_iov(c, iov, 2);
+    send_iov(c, iov, 2, true);
 }
 
 void worker::respond_error(connection& c, int status, std::string_view message, std::string_view param,
                            std::string_view extra_headers) noexcept {
     error_kind k = error_kind_for(status);
-    out_buf b(scratch_.get() + HEAD_MAX * 2, 2048);
+    out_buf b(scratch_.get(), 2048);
     render_error_body(b, message, k.type, param, k.code);
     respond(c, status, "application/json", b.view(), extra_headers);
 }
 
-void worker::send_iov(connection& c, const iovec* iov, int count) noexcept {
+// Sends iov. A tail that does not go out waits in a lent buffer until EPOLLOUT (flush()).
+// ends_response: once all is out, finish_response() (keep-alive, linger or close); until
+// then the connection is in phase sending. A stream's intermediate writes pass false.
+void worker::send_iov(connection& c, const iovec* iov, int count, bool ends_response) noexcept {
     size_t total = 0;
     for (int i = 0; i < count; ++i) {
         total += iov[i].iov_len;
     }
-    msghdr msg{};
-    msg.msg_iov = const_cast<iovec*>(iov);
-    msg.msg_iovlen = size_t(count);
-    ssize_t w;
-    do {
-        w = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
-    } while (w < 0 && errno == EINTR);
-    if (w < 0 && errno != EAGAIN) {
-        close_conn(c, c.holds_slot);  // EPIPE / ECONNRESET: the client is gone
+    size_t sent = 0;
+    if (c.out == nullptr) {
+        msghdr msg{};
+        msg.msg_iov = const_cast<iovec*>(iov);
+        msg.msg_iovlen = size_t(count);
+        ssize_t w;
+        do {
+            w = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
+        } while (w < 0 && errno == EINTR);
+        if (w < 0 && errno != EAGAIN) {
+            close_conn(c, c.holds_slot);  // EPIPE / ECONNRESET: the client is gone
+            return;
+        }
+        sent = w < 0 ? 0 : size_t(w);
+        if (sent == total) {
+            if (ends_response) {
+                finish_response(c);
+            }
+            return;
+        }
+        c.out = buffers_.acquire();
+        if (c.out == nullptr) {
+            close_conn(c, c.holds_slot);  // no memory to hold the tail: refuse rather than grow
+            return;
+        }
+    } else if (c.out->off != 0) {
+        // Earlier bytes still wait (a slow stream reader): compact, then append.
+        std::memmove(c.out->data(), c.out->data() + c.out->off, c.out->len - c.out->off);
+        c.out->len -= c.out->off;
+        c.out->off = 0;
+    }
+    size_t limit = c.phase == conn_phase::streaming ? STREAM_OUT_MAX : buffers_.capacity();
+    if (c.out->len + (total - sent) > limit) {
+        close_conn(c, c.holds_slot);  // the client does not read: bounded memory, cut it
         return;
     }
-    size_t sent = w < 0 ? 0 : size_t(w);
-    if (sent == total) {
-        finish_response(c);
-        return;
-    }
-    // Partly written: lend a buffer for the tail and wait for EPOLLOUT.
-    c.out = buffers_.acquire();
-    if (c.out == nullptr || total - sent > buffers_.capacity()) {
-        close_conn(c, c.holds_slot);  // no memory to hold it: refuse rather than grow
-        return;
-    }
-    char* p = c.out->data();
+    char* p = c.out->data() + c.out->len;
     size_t skip = sent;
     for (int i = 0; i < count; ++i) {
         size_t len = iov[i].iov_len;
@@ -580,9 +1041,10 @@ void worker::send_iov(connection& c, const iovec* iov, int count) noexcept {
         p += len - skip;
         skip = 0;
     }
-    c.out->len = uint32_t(total - sent);
-    c.out->off = 0;
-    c.phase = conn_phase::sending;
+    c.out->len += uint32_t(total - sent);
+    if (ends_response) {
+        c.phase = conn_phase::sending;
+    }
 }
 
 void worker::flush(connection& c) noexcept {
@@ -601,6 +1063,9 @@ void worker::flush(connection& c) noexcept {
     }
     buffers_.release(c.out);
     c.out = nullptr;
+    if (c.phase == conn_phase::streaming) {
+        return;  // the stream goes on: its timer is armed
+    }
     finish_response(c);
     if (c.phase == conn_phase::reading) {
         resume(c);
@@ -620,7 +1085,7 @@ void worker::finish_response(connection& c) noexcept {
     c.phase = conn_phase::reading;
     bool pending = c.in != nullptr && c.in->len > 0;
     set_timer(c, pending ? timer_kind::header : timer_kind::idle,
-              monotonic_ms() + (pending ? srv_.cfg.header_timeout_ms : srv_.cfg.idle_timeout_ms));
+              now_tick() + ms_ticks(pending ? srv_.cfg.header_timeout_ms : srv_.cfg.idle_timeout_ms));
 }
 
 // After an error the client may still be sending (a body we refused): closing now would
@@ -630,15 +1095,15 @@ void worker::linger(connection& c) noexcept {
     release_in(c);
     ::shutdown(c.fd, SHUT_WR);
     c.phase = conn_phase::lingering;
-    set_timer(c, timer_kind::linger, monotonic_ms() + LINGER_MS);
+    set_timer(c, timer_kind::linger, now_tick() + ms_ticks(LINGER_MS));
 }
 
 // ---- bookkeeping ------------------------------------------------------------------------
 
-void worker::set_timer(connection& c, timer_kind k, uint64_t at_ms) noexcept {
+void worker::set_timer(connection& c, timer_kind k, uint64_t at_tick) noexcept {
     wheel_.cancel(&c.timer);
     c.timer_for = k;
-    wheel_.insert(&c.timer, at_ms);
+    wheel_.insert(&c.timer, at_tick);
 }
 
 void worker::close_conn(connection& c, bool aborted) noexcept {
@@ -661,6 +1126,10 @@ void worker::close_conn(connection& c, bool aborted) noexcept {
     if (c.out != nullptr) {
         buffers_.release(c.out);
         c.out = nullptr;
+    }
+    if (c.echo != nullptr) {
+        buffers_.release(c.echo);
+        c.echo = nullptr;
     }
     ::close(c.fd);  // also removes it from the epoll set
     c.fd = -1;
@@ -718,7 +1187,7 @@ void worker::begin_drain() noexcept {
             c.keep_alive = false;  // answer what is held, then close
         }
     }
-    wheel_.insert(&drain_timer_, monotonic_ms() + srv_.cfg.shutdown_timeout_ms);
+    wheel_.insert(&drain_timer_, now_tick() + ms_ticks(srv_.cfg.shutdown_timeout_ms));
 }
 
 std::string_view worker::date() noexcept {
