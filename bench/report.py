@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""bench/report.py RESULTS_DIR: the table of bench/run.sh's figures (RESULTS_DIR/figures.tsv),
-in Markdown, with ratios against nginx and against the reference server. Also writes the data
-files for bench/plot.sh (hold-memory.dat, hold-delay.dat)."""
+"""bench/report.py RESULTS_DIR [MORE_RESULTS_DIRS...]: the table of bench/run.sh's figures
+(figures.tsv), in Markdown, with ratios against nginx and against the reference server. Also
+writes the data files for bench/plot.sh (hold-memory.dat, hold-delay.dat) into the first
+directory.
+
+With several directories (several `make bench` runs), every figure is the median over the
+runs, shown as "median (min-max)", and the ratios are those of the medians."""
 import collections
 import os
 import sys
@@ -29,6 +33,29 @@ def fmt(v):
     return f"{x:.3g}" if x else "0"
 
 
+def dat(v):
+    """A gnuplot data field ("nan" when missing)."""
+    x = num(v)
+    return "nan" if x is None else repr(x)
+
+
+def median(values):
+    nums = sorted(x for x in (num(v) for v in values) if x is not None and x == x)
+    if not nums:
+        return values[0] if values else None
+    mid = len(nums) // 2
+    return nums[mid] if len(nums) % 2 else (nums[mid - 1] + nums[mid]) / 2
+
+
+def cell(values):
+    """A table cell: the value, or "median (min-max)" over several runs."""
+    m = median(values)
+    nums = [x for x in (num(v) for v in values) if x is not None and x == x]
+    if len(nums) < 2 or min(nums) == max(nums):
+        return fmt(m)
+    return f"{fmt(m)} ({fmt(min(nums))}-{fmt(max(nums))})"
+
+
 def ratio(a, b):
     x, y = num(a), num(b)
     if x is None or y is None or y == 0 or x != x or y != y:
@@ -37,23 +64,33 @@ def ratio(a, b):
 
 
 def main():
-    out = sys.argv[1]
+    dirs = sys.argv[1:]
+    out = dirs[0]
     delay = os.environ.get("HOLD_DELAY", "10")
-    figs = collections.OrderedDict()  # (scenario, level) -> metric -> server -> value
-    for line in open(f"{out}/figures.tsv", encoding="utf-8"):
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) != 5:
-            continue
-        scenario, level, server, metric, value = parts
-        figs.setdefault((scenario, level), collections.OrderedDict()).setdefault(metric, {})[server] = value
+    runs = collections.OrderedDict()  # (scenario, level) -> metric -> server -> [values]
+    for d in dirs:
+        for line in open(f"{d}/figures.tsv", encoding="utf-8"):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5:
+                continue
+            scenario, level, server, metric, value = parts
+            runs.setdefault((scenario, level), collections.OrderedDict()).setdefault(metric, {}) \
+                .setdefault(server, []).append(value)
+    figs = collections.OrderedDict()  # the same, one (median) value each
+    for key, metrics in runs.items():
+        figs[key] = collections.OrderedDict(
+            (m, {srv: median(vals) for srv, vals in by.items()}) for m, by in metrics.items())
+    if len(dirs) > 1:
+        print(f"Medians over {len(dirs)} runs ({', '.join(os.path.basename(d.rstrip('/')) for d in dirs)}); "
+              "(min-max) where they differ.\n")
 
     titles = {
         "hold-burst": "hold (burst): {} keep-alive connections opened at once, 2 requests each, delay "
-                      + delay + " s (bench/load_client, one run)",
+                      + delay + " s (bench/load_client)",
         "hold-paced": "hold (paced): {} held requests, open loop, deadlines spread evenly, delay "
-                      + delay + " s (bench/load_client, one run)",
-        "throughput": "throughput: delay 0, {} keep-alive connections (wrk, medians)",
-        "reject": "reject: MAX_CONCURRENT=1000, {} connections (bench/load_client, medians)",
+                      + delay + " s (bench/load_client)",
+        "throughput": "throughput: delay 0, {} keep-alive connections (wrk; each run the median of 3)",
+        "reject": "reject: MAX_CONCURRENT=1000, {} connections, delay 60 s (bench/load_client; each run the median of 3)",
     }
     micro = [(k, v) for k, v in figs.items() if k[0] == "micro"]
     if micro:
@@ -62,7 +99,7 @@ def main():
         print("| --- | --- | ---: |")
         for (_, level), metrics in micro:
             for metric, by in metrics.items():
-                print(f"| {level} | {metric} | {fmt(by.get('ours'))} |")
+                print(f"| {level} | {metric} | {cell(runs[('micro', level)][metric].get('ours', []))} |")
         print()
     for (scenario, level), metrics in figs.items():
         if scenario == "micro":
@@ -72,7 +109,8 @@ def main():
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for metric, by in metrics.items():
             o, n, r = by.get("ours"), by.get("nginx"), by.get("reference")
-            print(f"| {metric} | {fmt(o)} | {fmt(n)} | {ratio(o, n)} | {fmt(r)} | {ratio(o, r)} |")
+            c = {srv: cell(runs[(scenario, level)][metric].get(srv, [])) for srv in SERVERS}
+            print(f"| {metric} | {c['ours']} | {c['nginx']} | {ratio(o, n)} | {c['reference']} | {ratio(o, r)} |")
         print()
 
     # Extrapolation from the largest hold level: how many held requests 1 GiB would take.
@@ -96,7 +134,7 @@ def main():
         f.write("# connections " + " ".join(f"{s}_peak_MiB" for s in SERVERS) + "\n")
         for level, metrics in holds:
             m = metrics.get("memory peak MiB", {})
-            f.write(f"{level} " + " ".join(m.get(s, "nan") for s in SERVERS) + "\n")
+            f.write(f"{level} " + " ".join(dat(m.get(s)) for s in SERVERS) + "\n")
     with open(f"{out}/hold-delay.dat", "w", encoding="utf-8") as f:
         f.write("# connections " + " ".join(f"{s}_burst_est_p99 {s}_burst_first_p99 {s}_paced_est_p99"
                                            for s in SERVERS) + "\n")
@@ -104,7 +142,7 @@ def main():
             e = metrics.get("delay error p99 ms, established", {})
             a = metrics.get("delay error p99 ms, first request (accept queue)", {})
             paced = figs.get(("hold-paced", str(level)), {}).get("delay error p99 ms, established", {})
-            f.write(f"{level} " + " ".join(f"{e.get(s, 'nan')} {a.get(s, 'nan')} {paced.get(s, 'nan')}"
+            f.write(f"{level} " + " ".join(f"{dat(e.get(s))} {dat(a.get(s))} {dat(paced.get(s))}"
                                            for s in SERVERS) + "\n")
 
 

@@ -197,6 +197,21 @@ cpu_ns() {  # the server's CPU time so far, ns (cgroup, else /proc/PID/stat)
     done
     echo $((s * 1000000000 / hz))
 }
+rq_wait_ms() {  # time the server's threads spent runnable but waiting for a CPU (neighbours), ms
+    local p s=0 t
+    for p in $(server_pids); do
+        for t in /proc/"$p"/task/*/schedstat; do
+            s=$((s + $(awk '{print $2}' "$t" 2>/dev/null || echo 0)))
+        done
+    done
+    echo $((s / 1000000))
+}
+throttled() {  # CPU-quota throttled periods of the server's cgroup so far
+    case $CG_MODE in
+    v1 | v2) awk '$1 == "nr_throttled" {print $2}' "${CG_DIRS[0]}/cpu.stat" 2>/dev/null || echo 0 ;;
+    *) echo 0 ;;
+    esac
+}
 mem_bytes() {  # server memory now: the cgroup's usage, else RSS
     if [ ${#CG_DIRS[@]} -gt 0 ]; then cg_mem; else rss_bytes; fi
 }
@@ -308,6 +323,7 @@ scenario_micro() {
         client=$(echo "$line" | sed -E 's/.*client="([^"]*)".*/\1/')
         fig micro "$client" ours "parse ns" "$(echo "$line" | sed -E 's/.*parse_ns=([0-9.]+).*/\1/')"
         fig micro "$client" ours "parse + JSON body ns" "$(echo "$line" | sed -E 's/.*parse_json_ns=([0-9.]+).*/\1/')"
+        fig micro "$client" ours "5 override header lookups ns" "$(echo "$line" | sed -E 's/.*lookups_ns=([0-9.]+).*/\1/')"
     done < <(grep '^RESULT parser' "$OUT/raw/parser_bench.txt")
     line=$(grep '^RESULT render' "$OUT/raw/render_bench.txt")
     fig micro render ours "chat answer (id + body + head) ns" "$(kv "$line" answer_ns)"
@@ -351,7 +367,8 @@ hold_run() {
               --duration "$(awk -v d="$HOLD_DELAY" 'BEGIN {print d * 1.3}')" --drain 1)
     fi
     start_server "$kind" "$HOLD_DELAY" $((conns + 100)) "$sc-$level"
-    local idle_mem idle_rss cpu0 raw=$OUT/raw/$sc-$level-$kind.txt
+    local idle_mem idle_rss cpu0 rq0 raw=$OUT/raw/$sc-$level-$kind.txt
+    rq0=$(rq_wait_ms)
     idle_mem=$(mem_bytes)
     idle_rss=$(rss_bytes)
     [ ${#CG_DIRS[@]} -gt 0 ] && cg_peak_reset
@@ -375,6 +392,9 @@ hold_run() {
     if [ ${#CG_DIRS[@]} -gt 0 ]; then peak_mem=$(cg_peak); else peak_mem=$held_mem; fi
     peak_rss=$(rss_bytes VmHWM)
     cpu1=$(cpu_ns)
+    local rq1 thr
+    rq1=$(rq_wait_ms)
+    thr=$([ ${#CG_DIRS[@]} -gt 0 ] && throttled || echo 0)
     [ "$kind" = ours ] && metrics=$(curl -s -m 2 "http://127.0.0.1:$SPORT/metrics")
     stop_server
     line=$(grep '^RESULT' "$raw")
@@ -404,6 +424,8 @@ hold_run() {
     fig $sc "$level" "$kind" "RSS per held request, bytes" \
         "$(awk -v p="$held_rss" -v i="$idle_rss" -v n="$level" 'BEGIN {printf "%.0f", (p - i) / n}')"
     fig $sc "$level" "$kind" "server CPU s (whole run)" "$(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN {printf "%.3f", (a - b) / 1e9}')"
+    fig $sc "$level" "$kind" "server waited for a CPU (run queue), ms" "$((rq1 - rq0))"
+    fig $sc "$level" "$kind" "CPU quota throttled periods" "$thr"
     say "  $kind: memory idle $((idle_mem >> 20)) MiB, at the sample $((held_mem >> 20)) MiB, peak $((peak_mem >> 20)) MiB; RSS idle $((idle_rss >> 10)) KiB, at the sample $((held_rss >> 10)) KiB; $held_conns connections at the sample"
 }
 
@@ -437,7 +459,8 @@ scenario_throughput() {
             start_server "$kind" 0 auto "tput-$c"
             # Warm up (connections, caches, the server's lazily touched pages).
             run_load /dev/null wrk -t1 -c"$c" -d1s -s bench/post.lua "http://127.0.0.1:$SPORT/v1/chat/completions"
-            local rps="" p99="" cpu100k="" us_req="" tool="" non2xx=0 errs=0
+            local rps="" p99="" cpu100k="" us_req="" tool="" non2xx=0 errs=0 rq0 rq1
+            rq0=$(rq_wait_ms)
             for r in $(seq "$THROUGHPUT_REPS"); do
                 local raw=$OUT/raw/tput-$c-$kind-$r.txt cpu0 cpu1 n
                 cpu0=$(cpu_ns)
@@ -454,6 +477,8 @@ scenario_throughput() {
                 errs=$((errs + $(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$raw" | grep . || echo 0)))
                 say "  $kind run $r: $(awk '/^Requests\/sec/ {print $2}' "$raw") req/s, p99 $(awk '$1 == "99%" {print $2}' "$raw"), server CPU $(echo "$us_req" | awk '{print $NF}') us/request, wrk CPU $(echo "$tool" | awk '{print $NF}')% of core $LOAD_CORE"
             done
+            rq1=$(rq_wait_ms)
+            fig throughput "$c" "$kind" "CPU quota throttled periods" "$([ ${#CG_DIRS[@]} -gt 0 ] && throttled || echo 0)"
             stop_server
             fig throughput "$c" "$kind" "requests/s" "$(echo "$rps" | median)"
             fig throughput "$c" "$kind" "p99 ms" "$(echo "$p99" | median)"
@@ -462,6 +487,8 @@ scenario_throughput() {
             fig throughput "$c" "$kind" "wrk CPU % of its core" "$(echo "$tool" | median)"
             fig throughput "$c" "$kind" "non-2xx (all runs)" "$non2xx"
             fig throughput "$c" "$kind" "socket errors (all runs)" "$errs"
+            fig throughput "$c" "$kind" "server waited for a CPU (run queue), ms per run" \
+                "$(( (rq1 - rq0) / THROUGHPUT_REPS ))"
         done
     done
 }
@@ -511,7 +538,7 @@ scenario_reject() {
 
 # ---- run ----------------------------------------------------------------------------------------
 say "llm-mock-server benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
-say "server: $BIN, $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
+say "server: $BIN (sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$BIN" '+%H:%M UTC')), tree $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
 say "$CG_NOTE"
 say "servers: $SERVERS; open-file limit $NOFILE; load average $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: figures are noisy, medians where repeated)"
 say "results: $OUT"
