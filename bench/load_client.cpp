@@ -629,6 +629,10 @@ int load::run() {
                 ok_, non2xx_, status503_, errors, err_connect_, err_io_, err_timeout_, err_parse_, err_closed_, in_flight);
     std::printf("  %.0f answers/s over %.2f s; client CPU %.2f s (%.0f%% of one core)\n", double(ok_ + non2xx_) / secs,
                 secs, cpu_s, 100.0 * cpu_s / wall_s);
+    if (!backlog_.empty()) {
+        std::printf("  open loop: %zu scheduled requests found no free connection before the end (not sent)\n",
+                    backlog_.size());
+    }
     std::printf("  2xx latency minus delay, ms: all p50 %.3f p99 %.3f max %.3f | first per connection p50 %.3f p99 "
                 "%.3f max %.3f | established p50 %.3f p99 %.3f max %.3f\n",
                 ms(all.pct(50)), ms(all.pct(99)), ms(all.max()), ms(first_.pct(50)), ms(first_.pct(99)),
@@ -641,12 +645,12 @@ int load::run() {
                 " errors=%" PRIu64 " in_flight=%" PRIu64 " seconds=%.3f rps=%.1f client_cpu_s=%.3f"
                 " all_p50_ms=%.3f all_p99_ms=%.3f all_max_ms=%.3f first_p50_ms=%.3f first_p99_ms=%.3f first_max_ms=%.3f"
                 " est_p50_ms=%.3f est_p99_ms=%.3f est_max_ms=%.3f n2_p50_ms=%.3f n2_p99_ms=%.3f n2_max_ms=%.3f"
-                " n2_rate=%.1f\n",
+                " n2_rate=%.1f unsent=%zu\n",
                 o_.label.c_str(), o_.connections, connected_, ok_, non2xx_, status503_, errors, in_flight, secs,
                 double(ok_ + non2xx_) / secs, cpu_s, ms(all.pct(50)), ms(all.pct(99)), ms(all.max()), ms(first_.pct(50)),
                 ms(first_.pct(99)), ms(first_.max()), ms(established_.pct(50)), ms(established_.pct(99)),
                 ms(established_.max()), ms(non2xx_lat_.pct(50)), ms(non2xx_lat_.pct(99)), ms(non2xx_lat_.max()),
-                double(non2xx_) / secs);
+                double(non2xx_) / secs, backlog_.size());
     return 0;
 }
 
