@@ -22,7 +22,7 @@
 # Environment: BENCH_SCENARIOS="micro hold throughput reject", BENCH_SERVERS="ours nginx
 # reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
-# BENCH_CPU_SHARES=10240.
+# BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups).
 set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
@@ -68,7 +68,9 @@ NOFILE=$(ulimit -Hn)
 # ---- cgroups ------------------------------------------------------------------------------
 # One cgroup per server run (fresh memory accounting) and one for the load tool (its CPU).
 CG_MODE=none
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+if [ "${BENCH_NO_CGROUP:-0}" = 1 ]; then
+    :  # forced: the taskset-only fallback
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
     CG_MODE=v2
 elif [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/cpuacct ]; then
     CG_MODE=v1
@@ -302,6 +304,7 @@ run_load() {  # run_load OUTFILE COMMAND...
     bash -c "$join exec taskset -c $LOAD_CORE \"\$@\"" load "$@" >"$out" 2>&1
     after=$([ ${#CG_DIRS[@]} -gt 0 ] && cg_cpu_ns || echo 0)
     LOAD_CPU_S=$(awk -v a="$after" -v b="$before" 'BEGIN {printf "%.3f", (a - b) / 1e9}')
+    [ ${#CG_DIRS[@]} -gt 0 ] || LOAD_CPU_S=nan  # no cgroup of its own: not measured
     cg_remove
     CG_DIRS=("${saved[@]}")
 }
@@ -472,7 +475,11 @@ scenario_throughput() {
                 p99="$p99 $(wrk_ms "$(awk '$1 == "99%" {print $2}' "$raw")")"
                 cpu100k="$cpu100k $(awk -v a="$cpu1" -v b="$cpu0" -v n="$n" 'BEGIN {printf "%.3f", (a - b) / 1e9 / n * 1e5}')"
                 us_req="$us_req $(awk -v a="$cpu1" -v b="$cpu0" -v n="$n" 'BEGIN {printf "%.2f", (a - b) / 1e3 / n}')"
-                tool="$tool $(awk -v t="$LOAD_CPU_S" -v d="$THROUGHPUT_SECONDS" 'BEGIN {printf "%.0f", 100 * t / d}')"
+                if [ "$LOAD_CPU_S" = nan ]; then
+                    tool="$tool nan"
+                else
+                    tool="$tool $(awk -v t="$LOAD_CPU_S" -v d="$THROUGHPUT_SECONDS" 'BEGIN {printf "%.0f", 100 * t / d}')"
+                fi
                 non2xx=$((non2xx + $(awk '/Non-2xx/ {print $NF}' "$raw" | grep . || echo 0)))
                 errs=$((errs + $(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$raw" | grep . || echo 0)))
                 say "  $kind run $r: $(awk '/^Requests\/sec/ {print $2}' "$raw") req/s, p99 $(awk '$1 == "99%" {print $2}' "$raw"), server CPU $(echo "$us_req" | awk '{print $NF}') us/request, wrk CPU $(echo "$tool" | awk '{print $NF}')% of core $LOAD_CORE"
