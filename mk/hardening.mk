@@ -1,0 +1,92 @@
+# hardening (issue 6): fuzzing, TSan, the allocation counter, hostile clients, soak.
+#
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 120) from fuzz/corpus/<target>;
+#                        new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/crashes/
+#   make fuzz-merge      add what make fuzz found (new coverage only) to fuzz/corpus/<target>
+#   make fuzz-replay     replay the corpus with the g++ ASan+UBSan replay binaries (make test does too)
+#   make soak            bench/soak.sh (SOAK_SECONDS, default 600); not part of make test
+#
+# make test builds everything below first (TEST_DEPS) and runs test/suite_fuzz_replay.sh
+# (corpus replay + a short libFuzzer pass), test/suite_tsan.sh (TSan server and slot limiter,
+# the allocation counter) and test/suite_hostile.sh (hostile clients, floods, shutdown).
+
+PACKAGES += clang libclang-rt-14-dev python3 util-linux
+
+FUZZ_TARGETS  := fuzz_http_parser fuzz_http_differential fuzz_chat_body
+FUZZ_CXX      ?= clang++
+FUZZ_CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS  ?= 120
+TSAN          := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+
+# The parser and the body reader instrumented for libFuzzer (clang), and for replay (g++ SAN).
+build/fuzz/obj/%.o: src/%.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/fuzz/obj/fuzz_%.o: fuzz/fuzz_%.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: build/fuzz/obj/%.o build/fuzz/obj/http_parser.o
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@
+
+build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o build/fuzz/obj/chat_body.o
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -lsimdjson -o $@
+
+build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(SAN) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/fuzz-replay/fuzz_http_parser build/fuzz-replay/fuzz_http_differential: build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o build/san/http_parser.o
+	$(CXX) $(SAN) $^ -o $@
+
+build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o build/san/chat_body.o
+	$(CXX) $(SAN) $^ -lsimdjson -o $@
+
+.PHONY: fuzz fuzz-build fuzz-merge fuzz-replay soak
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	@sh fuzz/run.sh build/fuzz $(FUZZ_SECONDS) build/fuzz $(FUZZ_TARGETS)
+
+# Adds to fuzz/corpus/<target> the inputs `make fuzz` found that reach new coverage (libFuzzer
+# -merge=1): the replay in make test then guards them too.
+fuzz-merge: fuzz-build
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	    build/fuzz/$$t -merge=1 fuzz/corpus/$$t build/fuzz/corpus/$$t 2>&1 | grep -E '^MERGE-OUTER: [0-9]+ new files' | sed "s/^/$$t: /"; done
+
+fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz-replay/%)
+	@for t in $(FUZZ_TARGETS); do echo "$$t: $$(build/fuzz-replay/$$t fuzz/corpus/$$t 2>/dev/null)"; done
+
+# ThreadSanitizer: the whole server (objects in build/tsan/), and the slot limiter's unit test.
+build/tsan/%.o: src/%.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(TSAN) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/tsan/test/%.o: test/%.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(TSAN) $(WARN) -Wno-maybe-uninitialized $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/llm-mock-server-tsan: $(LIB_SRC:src/%.cpp=build/tsan/%.o) build/tsan/main.o
+	$(CXX) $(TSAN) $^ -lsimdjson -pthread -o $@
+
+build/slot-limiter-tsan: build/tsan/test/slot_limiter_test.o build/tsan/test/test_main.o
+	$(CXX) $(TSAN) $^ -pthread -o $@
+
+# The allocation counter: the optimised server plus one object replacing malloc & co.
+build/alloc/alloc_check.o: test/alloc_check.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/llm-mock-server-alloc: $(OBJ_OPT) build/opt/main.o build/alloc/alloc_check.o
+	$(CXX) $(OPT) $^ -lsimdjson -pthread -o $@
+
+TEST_DEPS += $(FUZZ_TARGETS:%=build/fuzz-replay/%) $(FUZZ_TARGETS:%=build/fuzz/%) \
+             build/llm-mock-server-tsan build/slot-limiter-tsan build/llm-mock-server-alloc
+
+soak: build/llm-mock-server
+	@sh test/install_deps.sh gnuplot-nox || echo "soak: no gnuplot; the CSV is written, the plot is not" >&2
+	bash bench/soak.sh
+
+# (build/tsan, build/alloc and build/fuzz-replay dependency files are included by the Makefile.)
+-include $(wildcard build/fuzz/obj/*.d)
