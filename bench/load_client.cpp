@@ -28,6 +28,28 @@
 //
 // Responses are framed by a small reader (status line, Content-Length, chunked,
 // Connection: close); it does not need the server's parser.
+//
+//   streaming (--stream 1): every request is a `"stream": true` chat completion (closed loop,
+//     --requests-per-conn streams per keep-alive connection, or --duration). The SSE events
+//     are split out of the chunked body as they arrive and each `data:` event is timestamped
+//     on receipt: CLOCK_MONOTONIC read right after the read() that completed it (events
+//     completed by the same read share that time). A content token is an event whose
+//     `"content":"` is not empty (the role event's empty content and the finish event's empty
+//     delta are not tokens). Against the model the server was told to use (--ttft, --itl
+//     seconds; --tokens per stream, sent as max_tokens) it reports, in ms:
+//       TTFT error  = receipt of the first content token - the request's send() - TTFT, signed
+//                     (negative: early);
+//       gap error   = each gap between consecutive content tokens of a stream - ITL, as |error|
+//                     (a token that is late by d makes its gap d too long and the next one d
+//                     too short, so the signed errors cancel out; the absolute value does not);
+//                     the signed extremes are printed too;
+//       lateness    = receipt of token k - (send + TTFT + k x ITL), signed: the error against the
+//                     absolute schedule, which a server that schedules on absolute times keeps
+//                     from accumulating.
+//     A stream is complete when its answer ends with `data: [DONE]`, no error event, and (with
+//     --tokens) exactly that many content tokens; anything else counts as a bad stream.
+//     --ramp S spreads the first request of connection i to S x i / N after the start, so that
+//     token deadlines do not all fall in the same millisecond (a gateway's steady load).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -78,6 +100,11 @@ struct options {
     double timeout_s = 60;      // per request (and per connect)
     std::string label = "load";
     bool drain = false;         // after --duration, wait for the answers in flight
+    bool stream = false;        // SSE chat streams, timed per token (see the top)
+    double ttft_s = 0;          // streaming: expected time to first token
+    double itl_s = 0;           // streaming: expected inter-token latency
+    uint32_t tokens = 0;        // streaming: max_tokens sent, and content tokens expected per stream (0: not checked)
+    double ramp_s = 0;          // first requests spread over this many seconds
 };
 
 // One source address per 2,000 connections (at most 250): a source address has about 28,000
@@ -91,7 +118,8 @@ void usage() {
     std::fprintf(stderr,
                  "usage: load_client --port P [--host 127.0.0.1] [--path /v1/chat/completions] [--body JSON]\n"
                  "         --connections N [--rate R] [--duration S] [--requests-per-conn K] [--delay S]\n"
-                 "         [--sources K] [--connect-rate R] [--timeout S] [--drain 0|1] [--label NAME]\n");
+                 "         [--sources K] [--connect-rate R] [--timeout S] [--drain 0|1] [--label NAME] [--ramp S]\n"
+                 "       streaming: --stream 1 --ttft S --itl S [--tokens N] (with --requests-per-conn K or --duration S)\n");
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -115,6 +143,11 @@ bool parse_options(int argc, char** argv, options& o) {
         else if (k == "--timeout") o.timeout_s = std::atof(v);
         else if (k == "--label") o.label = v;
         else if (k == "--drain") o.drain = std::atoi(v) != 0;
+        else if (k == "--stream") o.stream = std::atoi(v) != 0;
+        else if (k == "--ttft") o.ttft_s = std::atof(v);
+        else if (k == "--itl") o.itl_s = std::atof(v);
+        else if (k == "--tokens") o.tokens = uint32_t(std::atol(v));
+        else if (k == "--ramp") o.ramp_s = std::atof(v);
         else {
             std::fprintf(stderr, "load_client: unknown option %s\n", k.c_str());
             return false;
@@ -142,7 +175,22 @@ struct conn {
     uint32_t sent_off = 0;      // bytes of the current request already written
     uint64_t body_left = 0;
     uint64_t started_ns = 0;    // send (or schedule) time of the request in flight; connect time while connecting
+    bool ramp_wait = false;     // connected, its first request not yet due (--ramp)
+    // Streaming: the stream in flight.
+    bool done_seen = false;     // data: [DONE] received
+    bool sse_error = false;     // an error event received
+    uint32_t tokens = 0;        // content token events received
+    uint64_t last_token_ns = 0; // receipt time of the previous content token
     char head[HEAD_MAX];
+};
+
+// Streaming: the SSE event being received on a connection, kept up to EVENT_MAX bytes (the
+// classification needs only the start of an event; ours are about 250 bytes).
+struct sse_event {
+    static constexpr unsigned EVENT_MAX = 1024;
+    uint32_t len = 0;           // bytes kept in buf
+    uint32_t line_len = 0;      // bytes of the current line so far (kept or not), '\r' excluded
+    char buf[EVENT_MAX];
 };
 
 struct sample_set {
@@ -157,11 +205,12 @@ struct sample_set {
         return us[i];
     }
     int64_t max() const { return us.empty() ? 0 : *std::max_element(us.begin(), us.end()); }
+    int64_t min() const { return us.empty() ? 0 : *std::min_element(us.begin(), us.end()); }
 };
 
 class load {
 public:
-    explicit load(const options& o) : o_(o) {}
+    load(const options& o, bool body_given) : o_(o), body_given_(body_given) {}
     int run();
 
 private:
@@ -169,8 +218,15 @@ private:
     void on_event(uint32_t i, uint32_t ev);
     void send_request(uint32_t i, uint64_t started);
     void flush(uint32_t i);
-    void read_some(uint32_t i);
+    void read_some(uint32_t i, uint32_t ev);
     bool feed(uint32_t i, const char* p, size_t n, size_t& used);  // false: malformed
+    void sse_feed(uint32_t i, const char* p, size_t n);
+    void sse_event_done(uint32_t i);
+    void stream_answered(uint32_t i);
+    uint64_t ramp_due(uint32_t i) const {
+        return run_ns_ + uint64_t(o_.ramp_s * 1e9 * double(i) / double(o_.connections));
+    }
+    int stream_report(double cpu_s, double wall_s, uint64_t in_flight);
     void answered(uint32_t i);
     void fail(uint32_t i, const char* why);
     void next_request(uint32_t i);
@@ -180,6 +236,7 @@ private:
     }
 
     options o_;
+    bool body_given_ = false;
     std::string request_;
     std::vector<conn> conns_;
     std::vector<uint32_t> idle_;       // open loop: connected connections without a request
@@ -196,6 +253,14 @@ private:
     uint64_t err_connect_ = 0, err_io_ = 0, err_timeout_ = 0, err_parse_ = 0, err_closed_ = 0;
     uint64_t last_answer_ns_ = 0;
     sample_set first_, established_, non2xx_lat_;
+    uint32_t ramp_cursor_ = 0;  // --ramp: connections before this one have been released
+    // Streaming.
+    std::vector<sse_event> sse_;
+    uint64_t rx_ns_ = 0;        // CLOCK_MONOTONIC right after the read whose bytes are being fed
+    uint64_t ttft_ns_ = 0, itl_ns_ = 0;
+    uint64_t token_events_ = 0, streams_ok_ = 0, streams_bad_ = 0;
+    uint64_t bad_tokens_ = 0, bad_no_done_ = 0, bad_error_event_ = 0;
+    sample_set ttft_err_, gap_err_, late_;  // ns, signed (see the top)
 };
 
 bool load::open_one(uint32_t i) {
@@ -272,6 +337,14 @@ void load::send_request(uint32_t i, uint64_t started) {
     c.head_len = 0;
     c.sent_off = 0;
     c.started_ns = started;
+    c.done_seen = false;
+    c.sse_error = false;
+    c.tokens = 0;
+    c.last_token_ns = 0;
+    if (o_.stream) {
+        sse_[i].len = 0;
+        sse_[i].line_len = 0;
+    }
     ++sent_;
     flush(i);
 }
@@ -305,6 +378,11 @@ void load::next_request(uint32_t i) {
         c.st = cstate::idle;
         return;
     }
+    if (o_.ramp_s > 0 && c.answered == 0 && t < ramp_due(i)) {
+        c.st = cstate::idle;  // released by run() at ramp_due(i)
+        c.ramp_wait = true;
+        return;
+    }
     if (o_.rate > 0) {
         if (!backlog_.empty()) {
             uint64_t sched = backlog_.front();
@@ -328,6 +406,7 @@ void load::answered(uint32_t i) {
     ++c.answered;
     c.st = cstate::idle;  // next_request() or fail() moves it on
     --busy_;
+    if (o_.stream) stream_answered(i);
     if (c.status >= 200 && c.status < 300) {
         ++ok_;
         int64_t us = (lat_ns - int64_t(delay_ns_)) / 1000;
@@ -407,6 +486,7 @@ bool load::feed(uint32_t i, const char* p, size_t n, size_t& used) {
         }
         case rstate::body: {
             size_t take = size_t(std::min<uint64_t>(c.body_left, n - k));
+            if (o_.stream) sse_feed(i, p + k, take);
             k += take;
             c.body_left -= take;
             if (c.body_left == 0) {
@@ -429,6 +509,7 @@ bool load::feed(uint32_t i, const char* p, size_t n, size_t& used) {
         }
         case rstate::chunk_data: {
             size_t take = size_t(std::min<uint64_t>(c.body_left, n - k));
+            if (o_.stream) sse_feed(i, p + k, take);
             k += take;
             c.body_left -= take;
             if (c.body_left == 0) {
@@ -447,12 +528,93 @@ bool load::feed(uint32_t i, const char* p, size_t n, size_t& used) {
     return true;
 }
 
-void load::read_some(uint32_t i) {
+// Streaming: body bytes of the answer in flight (chunk framing already removed), split into
+// SSE events at each empty line ("\n\n" or "\r\n\r\n"). O(n) per byte fed, with memchr.
+void load::sse_feed(uint32_t i, const char* p, size_t n) {
+    sse_event& e = sse_[i];
+    while (n > 0) {
+        const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+        size_t take = nl ? size_t(nl - p) + 1 : n;
+        size_t keep = std::min<size_t>(take, sse_event::EVENT_MAX - e.len);
+        std::memcpy(e.buf + e.len, p, keep);
+        e.len += uint32_t(keep);
+        size_t line = nl ? take - 1 : take;
+        if (line > 0 && p[line - 1] == '\r') --line;
+        e.line_len += uint32_t(line);
+        p += take;
+        n -= take;
+        if (nl == nullptr) break;
+        if (e.line_len == 0) {  // an empty line ends the event
+            sse_event_done(i);
+            e.len = 0;
+        }
+        e.line_len = 0;
+    }
+}
+
+// One whole SSE event received at rx_ns_: [DONE], an error, a content token, or other (the
+// role event, the finish event, the usage event, ": keep-alive" comments).
+void load::sse_event_done(uint32_t i) {
+    conn& c = conns_[i];
+    std::string_view ev(sse_[i].buf, sse_[i].len);
+    if (ev.substr(0, 5) != "data:") {
+        return;  // a comment, or an empty line
+    }
+    std::string_view data = ev.substr(5);
+    if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
+    if (data.substr(0, 6) == "[DONE]") {
+        c.done_seen = true;
+        return;
+    }
+    if (data.substr(0, 9) == "{\"error\":") {
+        c.sse_error = true;
+        return;
+    }
+    static constexpr std::string_view key = "\"content\":\"";
+    size_t at = data.find(key);
+    if (at == std::string_view::npos || at + key.size() >= data.size() || data[at + key.size()] == '"') {
+        return;
+    }
+    const uint64_t t = rx_ns_;
+    if (c.tokens == 0) {
+        ttft_err_.add(int64_t(t - c.started_ns) - int64_t(ttft_ns_));
+    } else {
+        gap_err_.add(int64_t(t - c.last_token_ns) - int64_t(itl_ns_));
+    }
+    late_.add(int64_t(t - c.started_ns) - int64_t(ttft_ns_ + c.tokens * itl_ns_));
+    c.last_token_ns = t;
+    ++c.tokens;
+    ++token_events_;
+}
+
+// Streaming: the answer in flight has ended (framing); was the stream whole?
+void load::stream_answered(uint32_t i) {
+    conn& c = conns_[i];
+    if (c.status < 200 || c.status >= 300) {
+        return;  // counted as non-2xx
+    }
+    bool tokens_ok = o_.tokens == 0 || c.tokens == o_.tokens;
+    if (c.done_seen && !c.sse_error && tokens_ok) {
+        ++streams_ok_;
+        return;
+    }
+    ++streams_bad_;
+    if (c.sse_error) ++bad_error_event_;
+    else if (!c.done_seen) ++bad_no_done_;
+    else ++bad_tokens_;
+    if (streams_bad_ <= 3) {
+        std::fprintf(stderr, "load_client: stream on connection %u: %u content tokens (expected %u), [DONE] %s%s\n", i,
+                     c.tokens, o_.tokens, c.done_seen ? "seen" : "missing", c.sse_error ? ", an error event" : "");
+    }
+}
+
+void load::read_some(uint32_t i, uint32_t ev) {
     static char buf[65536];
     for (;;) {
         conn& c = conns_[i];
         if (c.st == cstate::closed) return;
         ssize_t r = ::read(c.fd, buf, sizeof buf);
+        if (o_.stream) rx_ns_ = now_ns();  // the receipt time of every event this read completes
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN) fail(i, "io");
@@ -477,6 +639,10 @@ void load::read_some(uint32_t i) {
             }
             off += used;
         }
+        // Streaming: a short read drained the socket; bytes arriving after the epoll_wait that
+        // reported it raise a new edge, so the usual read to EAGAIN would only cost a syscall
+        // per token. Unless the peer has closed (no new edge would come for that).
+        if (o_.stream && size_t(r) < sizeof buf && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
     }
 }
 
@@ -499,7 +665,7 @@ void load::on_event(uint32_t i, uint32_t ev) {
         return;
     }
     if (ev & EPOLLOUT) flush(i);
-    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) read_some(i);
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) read_some(i, ev);
 }
 
 void load::check_timeouts(uint64_t t) {
@@ -523,6 +689,23 @@ int load::run() {
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (o_.stream) {
+        if (!body_given_) {
+            o_.body = R"({"model":"qwen-plus","messages":[{"role":"user","content":"Hello"}],"stream":true)";
+            if (o_.tokens > 0) o_.body += ",\"max_tokens\":" + std::to_string(o_.tokens);
+            o_.body += "}";
+        }
+        sse_.resize(o_.connections);
+        ttft_ns_ = uint64_t(o_.ttft_s * 1e9);
+        itl_ns_ = uint64_t(o_.itl_s * 1e9);
+        // Room for every sample of a --requests-per-conn run up front: a vector growing in the
+        // middle of the run would stall the loop and show up as token lateness.
+        uint64_t expect = o_.requests_per_conn ? uint64_t(o_.connections) * o_.requests_per_conn : o_.connections;
+        uint64_t per = o_.tokens ? o_.tokens : 64;
+        ttft_err_.us.reserve(size_t(expect));
+        gap_err_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+        late_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+    }
     request_ = "POST " + o_.path + " HTTP/1.1\r\nHost: " + o_.host + ":" + std::to_string(o_.port) +
                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(o_.body.size()) + "\r\n\r\n" +
                o_.body;
@@ -537,8 +720,10 @@ int load::run() {
     next_send_ns_ = start_ns_;
     uint64_t last_timeout_check = start_ns_;
     std::vector<epoll_event> events(1024);
+    // The longest an answer should take: the delay, or a whole stream.
+    const double answer_s = o_.stream ? o_.ttft_s + o_.itl_s * std::max<uint32_t>(o_.tokens, 1) : o_.delay_s;
     const uint64_t run_limit_ns = uint64_t(
-        ((o_.duration_s > 0 ? o_.duration_s + (o_.drain ? o_.delay_s + 5 : 0) : 0) + (o_.requests_per_conn ? o_.requests_per_conn * (o_.delay_s + 5) + 10 : 0) +
+        ((o_.duration_s > 0 ? o_.duration_s + (o_.drain ? answer_s + 5 : 0) : 0) + (o_.requests_per_conn ? o_.requests_per_conn * (answer_s + 5) + 10 + o_.ramp_s : 0) +
          o_.connections / std::max(1.0, o_.connect_rate > 0 ? o_.connect_rate : 1e9)) * 1e9 + o_.timeout_s * 1e9);
     for (;;) {
         uint64_t t = now_ns();
@@ -572,6 +757,16 @@ int load::run() {
                 next_send_ns_ += step;
             }
         }
+        // --ramp: release the first requests that have come due (connections that connect
+        // after their time send at once, in next_request()).
+        while (o_.ramp_s > 0 && ramp_cursor_ < opened_ && ramp_due(ramp_cursor_) <= t) {
+            conn& c = conns_[ramp_cursor_];
+            if (c.ramp_wait && c.st == cstate::idle) {
+                c.ramp_wait = false;
+                if (sending_allowed(t)) send_request(ramp_cursor_, now_ns());
+            }
+            ++ramp_cursor_;
+        }
         if (t - last_timeout_check > 100'000'000) {
             check_timeouts(t);
             last_timeout_check = t;
@@ -593,6 +788,7 @@ int load::run() {
         uint64_t wake = t + 100'000'000;
         if (o_.rate > 0 && sending) wake = std::min(wake, std::max(next_send_ns_, t));
         if (o_.connect_rate > 0 && opened_ < o_.connections) wake = std::min(wake, t + 1'000'000);
+        if (o_.ramp_s > 0 && ramp_cursor_ < opened_) wake = std::min(wake, std::max(ramp_due(ramp_cursor_), t));
         if (o_.duration_s > 0 && sending) wake = std::min(wake, run_ns_ + uint64_t(o_.duration_s * 1e9));
         uint64_t left = wake > t ? wake - t : 0;
         timespec ts{time_t(left / 1000000000u), long(left % 1000000000u)};
@@ -615,6 +811,9 @@ int load::run() {
     sample_set all;
     all.us = first_.us;
     all.us.insert(all.us.end(), established_.us.begin(), established_.us.end());
+    if (o_.stream) {
+        return stream_report(cpu_s, wall_s, in_flight);
+    }
     uint64_t errors = err_connect_ + err_io_ + err_timeout_ + err_parse_ + err_closed_;
     double secs = o_.duration_s > 0 && o_.requests_per_conn == 0 ? o_.duration_s : wall_s;
     auto ms = [](int64_t us) { return double(us) / 1000.0; };
@@ -654,6 +853,53 @@ int load::run() {
     return 0;
 }
 
+// Streaming: the text report and the RESULT line (see the top for what each figure is).
+int load::stream_report(double cpu_s, double wall_s, uint64_t in_flight) {
+    const uint64_t errors = err_connect_ + err_io_ + err_timeout_ + err_parse_ + err_closed_;
+    // From the first request to the last answer: the span the token events were received in.
+    const double secs = last_answer_ns_ > run_ns_ ? double(last_answer_ns_ - run_ns_) * 1e-9 : wall_s;
+    sample_set gap_abs;
+    gap_abs.us.reserve(gap_err_.us.size());
+    for (int64_t v : gap_err_.us) gap_abs.us.push_back(v < 0 ? -v : v);
+    auto ms = [](int64_t ns) { return double(ns) / 1e6; };
+    const double ttft_p50 = ms(ttft_err_.pct(50)), ttft_p99 = ms(ttft_err_.pct(99)), ttft_max = ms(ttft_err_.max()),
+                 ttft_min = ms(ttft_err_.min());
+    const double gap_p50 = ms(gap_abs.pct(50)), gap_p99 = ms(gap_abs.pct(99)), gap_max = ms(gap_abs.max());
+    const double gap_smin = ms(gap_err_.min()), gap_smax = ms(gap_err_.max());
+    const double late_p50 = ms(late_.pct(50)), late_p99 = ms(late_.pct(99)), late_max = ms(late_.max());
+    std::printf("%s: %u connections (%u connected) from %u source address(es), streaming, expected TTFT %.3f s, ITL "
+                "%.3f s, %u tokens per stream%s\n",
+                o_.label.c_str(), o_.connections, connected_,
+                o_.sources ? o_.sources : default_sources(o_.connections), o_.ttft_s, o_.itl_s, o_.tokens,
+                o_.tokens ? "" : " (not checked)");
+    std::printf("  streams complete %" PRIu64 ", bad %" PRIu64 " (token count %" PRIu64 ", no [DONE] %" PRIu64
+                ", error event %" PRIu64 "), non-2xx %" PRIu64 ", errors %" PRIu64 " (connect %" PRIu64 ", io %" PRIu64
+                ", timeout %" PRIu64 ", framing %" PRIu64 ", closed %" PRIu64 "), in flight at the end %" PRIu64 "\n",
+                streams_ok_, streams_bad_, bad_tokens_, bad_no_done_, bad_error_event_, non2xx_, errors, err_connect_,
+                err_io_, err_timeout_, err_parse_, err_closed_, in_flight);
+    std::printf("  %" PRIu64 " content token events, %.0f/s over %.2f s; client CPU %.2f s (%.0f%% of one core)\n",
+                token_events_, double(token_events_) / secs, secs, cpu_s, 100.0 * cpu_s / wall_s);
+    std::printf("  TTFT error ms (signed, %zu streams): p50 %.3f p99 %.3f max %.3f min %.3f\n", ttft_err_.us.size(),
+                ttft_p50, ttft_p99, ttft_max, ttft_min);
+    std::printf("  inter-token gap error ms (|gap - ITL|, %zu gaps): p50 %.3f p99 %.3f max %.3f; signed min %.3f max "
+                "%.3f\n",
+                gap_err_.us.size(), gap_p50, gap_p99, gap_max, gap_smin, gap_smax);
+    std::printf("  token lateness against the schedule ms (signed, receipt - send - TTFT - k x ITL): p50 %.3f p99 %.3f "
+                "max %.3f\n",
+                late_p50, late_p99, late_max);
+    std::printf("RESULT stream label=%s connections=%u connected=%u streams_ok=%" PRIu64 " streams_bad=%" PRIu64
+                " non2xx=%" PRIu64 " errors=%" PRIu64 " in_flight=%" PRIu64 " token_events=%" PRIu64
+                " seconds=%.3f token_rate=%.1f client_cpu_s=%.3f ttft_err_p50_ms=%.3f ttft_err_p99_ms=%.3f"
+                " ttft_err_max_ms=%.3f ttft_err_min_ms=%.3f gap_err_p50_ms=%.3f gap_err_p99_ms=%.3f gap_err_max_ms=%.3f"
+                " gap_err_signed_min_ms=%.3f gap_err_signed_max_ms=%.3f late_p50_ms=%.3f late_p99_ms=%.3f"
+                " late_max_ms=%.3f ttft_samples=%zu gap_samples=%zu\n",
+                o_.label.c_str(), o_.connections, connected_, streams_ok_, streams_bad_, non2xx_, errors, in_flight,
+                token_events_, secs, double(token_events_) / secs, cpu_s, ttft_p50, ttft_p99, ttft_max, ttft_min,
+                gap_p50, gap_p99, gap_max, gap_smin, gap_smax, late_p50, late_p99, late_max, ttft_err_.us.size(),
+                gap_err_.us.size());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -662,6 +908,8 @@ int main(int argc, char** argv) {
         usage();
         return 2;
     }
-    load l(o);
+    bool body_given = false;
+    for (int i = 1; i < argc; ++i) body_given = body_given || std::strcmp(argv[i], "--body") == 0;
+    load l(o, body_given);
     return l.run();
 }

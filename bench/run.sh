@@ -2,7 +2,8 @@
 # bench/run.sh (`make bench`): every scenario against three servers in one bounded run:
 #   ours       build/llm-mock-server
 #   nginx      Debian's nginx + echo module, configured by bench/nginx.conf (the baseline)
-#   reference  build/bench/reference_server (the speed-of-light yardstick; not the product)
+#   reference  build/bench/reference_server (the speed-of-light yardstick; not the product);
+#              in the stream scenario build/bench/reference_stream (its per-token counterpart)
 # Each server runs in a fresh cgroup limited to 1 CPU and 1 GiB (cgroup v1 cpu + cpuacct +
 # memory, or v2), pinned to core 0 with taskset; the load tool is pinned to core 1. Without a
 # writable cgroup it says so and pins with taskset only.
@@ -18,16 +19,24 @@
 #               runs of THROUGHPUT_SECONDS: requests/s, p99, server CPU per 100k requests (medians)
 #   reject      MAX_CONCURRENT=1000, 2,000 connections, delay 60 s (bench/load_client): the 503s'
 #               rate (closed loop) and latency at REJECT_RATE/s (open loop), medians of REJECT_REPS
+#   stream      SSE chat streams, TTFT STREAM_TTFT (0.5 s), ITL STREAM_ITL (0.02 s), STREAM_TOKENS
+#               (200) tokens, STREAM_PER_CONN (2) streams per keep-alive connection, first requests
+#               spread over STREAM_RAMP (1 s); 1,000 and 2,000 concurrent streams (bench/load_client
+#               --stream 1), ours and reference_stream alternately, STREAM_REPS (3) runs each
+#               (medians): TTFT error and inter-token gap error p50/p99, token events/s, server
+#               CPU per token event (nginx has no streaming: not run)
 #
-# Environment: BENCH_SCENARIOS="micro hold throughput reject", BENCH_SERVERS="ours nginx
-# reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
+# Environment: BENCH_SCENARIOS="micro hold throughput reject stream" (e.g. BENCH_SCENARIOS=stream
+# for that one alone), BENCH_SERVERS="ours nginx reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
-# BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups).
+# BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
+# STREAM_LEVELS="1000 2000", STREAM_TTFT=0.5, STREAM_ITL=0.02, STREAM_TOKENS=200, STREAM_PER_CONN=2,
+# STREAM_RAMP=1, STREAM_REPS=3.
 set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
 cd "$(dirname "$0")/.." || exit 1
-SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject}
+SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream}
 SERVERS=${BENCH_SERVERS:-ours nginx reference}
 HOLD_LEVELS=${HOLD_LEVELS:-1000 5000 15000}
 HOLD_DELAY=${HOLD_DELAY:-10}
@@ -38,10 +47,19 @@ REJECT_SECONDS=${REJECT_SECONDS:-4}
 REJECT_REPS=${REJECT_REPS:-3}
 REJECT_RATE=${REJECT_RATE:-5000}
 REJECT_DELAY=60
+STREAM_LEVELS=${STREAM_LEVELS:-1000 2000}
+STREAM_TTFT=${STREAM_TTFT:-0.5}
+STREAM_ITL=${STREAM_ITL:-0.02}
+STREAM_TOKENS=${STREAM_TOKENS:-200}
+STREAM_PER_CONN=${STREAM_PER_CONN:-2}
+STREAM_RAMP=${STREAM_RAMP:-1}
+STREAM_REPS=${STREAM_REPS:-3}
+STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
 CPU_SHARES=${BENCH_CPU_SHARES:-10240}  # cgroup v1 cpu.shares (default 1024) of every bench cgroup
 
 BIN=build/llm-mock-server
 REF=build/bench/reference_server
+REF_STREAM=build/bench/reference_stream
 LC=build/bench/load_client
 SERVER_CORE=0
 LOAD_CORE=1
@@ -59,7 +77,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) p
 # key=value from a "RESULT ..." line
 kv() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2; exit}'; }
 
-for f in "$BIN" "$REF" "$LC"; do
+for f in "$BIN" "$REF" "$REF_STREAM" "$LC"; do
     [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
 NOFILE=$(ulimit -Hn)
@@ -245,6 +263,8 @@ start_server() {
     ours)
         cmd="exec taskset -c $SERVER_CORE $BIN --host 127.0.0.1 --port $SPORT --response-delay-seconds $delay"
         [ "$max" != auto ] && cmd="$cmd --max-concurrent $max"
+        [ "$STREAMING" = 1 ] &&
+            cmd="$cmd --ttft-seconds $STREAM_TTFT --itl-seconds $STREAM_ITL --output-tokens $STREAM_TOKENS"
         ;;
     nginx)
         SDIR=$(mktemp -d /tmp/lms-bench-nginx.XXXXXX)
@@ -264,10 +284,16 @@ start_server() {
         cmd="exec taskset -c $SERVER_CORE nginx -p $SDIR -c $SDIR/nginx.conf"
         ;;
     reference)
-        local ms
-        ms=$(awk -v d="$delay" 'BEGIN {print d * 1000}')
-        [ "$max" = auto ] && max=655350
-        cmd="exec taskset -c $SERVER_CORE $REF --port $SPORT --body $BODY_FILE --delay-ms $ms --max-concurrent $max"
+        if [ "$STREAMING" = 1 ]; then
+            cmd="exec taskset -c $SERVER_CORE $REF_STREAM --port $SPORT --tokens $STREAM_TOKENS"
+            cmd="$cmd --ttft-ms $(awk -v d="$STREAM_TTFT" 'BEGIN {print d * 1000}')"
+            cmd="$cmd --itl-ms $(awk -v d="$STREAM_ITL" 'BEGIN {print d * 1000}')"
+        else
+            local ms
+            ms=$(awk -v d="$delay" 'BEGIN {print d * 1000}')
+            [ "$max" = auto ] && max=655350
+            cmd="exec taskset -c $SERVER_CORE $REF --port $SPORT --body $BODY_FILE --delay-ms $ms --max-concurrent $max"
+        fi
         ;;
     esac
     bash -c "$(cg_join_cmd) $cmd" 2>"$OUT/logs/$SKIND-$name.log" &
@@ -543,6 +569,88 @@ scenario_reject() {
     done
 }
 
+# ---- stream -----------------------------------------------------------------------------------
+# LEVEL concurrent SSE streams on LEVEL keep-alive connections, STREAM_PER_CONN streams each,
+# the first requests spread over STREAM_RAMP seconds; each token timed on receipt by the load
+# client against the model both servers were given (TTFT, ITL, tokens). Ours and the reference
+# alternate within each repetition, so that a neighbour's busy minute hits both alike.
+stream_run() {  # stream_run KIND LEVEL REP: appends to the per-(kind, level) lists below
+    local kind=$1 level=$2 r=$3 raw=$OUT/raw/stream-$2-$1-$3.txt cpu0 cpu1 rq0 rq1 line ev
+    start_server "$kind" "$STREAM_TTFT" auto "stream-$level-$r"
+    rq0=$(rq_wait_ms)
+    cpu0=$(cpu_ns)
+    run_load "$raw" "$LC" --port "$SPORT" --connections "$level" --stream 1 --ttft "$STREAM_TTFT" \
+        --itl "$STREAM_ITL" --tokens "$STREAM_TOKENS" --requests-per-conn "$STREAM_PER_CONN" \
+        --ramp "$STREAM_RAMP" --timeout 60 --label "stream-$kind-$level"
+    cpu1=$(cpu_ns)
+    rq1=$(rq_wait_ms)
+    local thr
+    thr=$([ ${#CG_DIRS[@]} -gt 0 ] && throttled || echo 0)
+    stop_server
+    line=$(grep '^RESULT stream' "$raw")
+    ev=$(kv "$line" token_events)
+    grep -v '^RESULT' "$raw" | sed "s/^/  run $r: /" | tee -a "$OUT/run.log"
+    ST_OK[$kind]="${ST_OK[$kind]:-} $(kv "$line" streams_ok)"
+    ST_BAD[$kind]=$(( ${ST_BAD[$kind]:-0} + $(kv "$line" streams_bad) + $(kv "$line" non2xx) ))
+    ST_ERR[$kind]=$(( ${ST_ERR[$kind]:-0} + $(kv "$line" errors) ))
+    ST_EV[$kind]="${ST_EV[$kind]:-} $ev"
+    ST_RATE[$kind]="${ST_RATE[$kind]:-} $(kv "$line" token_rate)"
+    local k
+    for k in ttft_err_p50_ms ttft_err_p99_ms ttft_err_max_ms gap_err_p50_ms gap_err_p99_ms gap_err_max_ms \
+        late_p50_ms late_p99_ms; do
+        ST_FIG[$kind.$k]="${ST_FIG[$kind.$k]:-} $(kv "$line" $k)"
+    done
+    ST_CPU[$kind]="${ST_CPU[$kind]:-} $(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN {printf "%.3f", (a - b) / 1e9}')"
+    ST_CPUEV[$kind]="${ST_CPUEV[$kind]:-} $(awk -v a="$cpu1" -v b="$cpu0" -v n="$ev" 'BEGIN {if (n > 0) printf "%.3f", (a - b) / 1e3 / n; else print "nan"}')"
+    if [ "$LOAD_CPU_S" = nan ]; then
+        ST_TOOL[$kind]="${ST_TOOL[$kind]:-} nan"
+    else
+        ST_TOOL[$kind]="${ST_TOOL[$kind]:-} $(awk -v t="$LOAD_CPU_S" -v s="$(kv "$line" seconds)" 'BEGIN {printf "%.0f", 100 * t / s}')"
+    fi
+    ST_RQ[$kind]="${ST_RQ[$kind]:-} $((rq1 - rq0))"
+    ST_THR[$kind]="${ST_THR[$kind]:-} $thr"
+    say "  $kind run $r: server CPU $(echo "${ST_CPU[$kind]:-}" | awk '{print $NF}') s, $(echo "${ST_CPUEV[$kind]:-}" | awk '{print $NF}') us per token event; load tool $(echo "${ST_TOOL[$kind]:-}" | awk '{print $NF}')% of core $LOAD_CORE; server waited $((rq1 - rq0)) ms for a CPU; $thr throttled periods"
+}
+
+scenario_stream() {
+    local level kind r kinds=""
+    for kind in $SERVERS; do
+        [ "$kind" = nginx ] || kinds="$kinds $kind"  # nginx + echo cannot stream per token
+    done
+    STREAMING=1
+    for level in $STREAM_LEVELS; do
+        say ""
+        say "== stream: $level concurrent SSE streams, TTFT ${STREAM_TTFT}s, ITL ${STREAM_ITL}s, $STREAM_TOKENS tokens, $STREAM_PER_CONN streams per keep-alive connection, starts spread over ${STREAM_RAMP}s (load_client --stream 1), $STREAM_REPS runs each, servers alternating (medians)"
+        declare -A ST_OK=() ST_BAD=() ST_ERR=() ST_EV=() ST_RATE=() ST_FIG=() ST_CPU=() ST_CPUEV=() ST_TOOL=() ST_RQ=() ST_THR=()
+        for r in $(seq "$STREAM_REPS"); do
+            for kind in $kinds; do
+                stream_run "$kind" "$level" "$r"
+            done
+        done
+        for kind in $kinds; do
+            fig stream "$level" "$kind" "streams complete (median run; expected $((level * STREAM_PER_CONN)))" "$(echo "${ST_OK[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "bad streams + non-2xx (all runs)" "${ST_BAD[$kind]:-}"
+            fig stream "$level" "$kind" "errors (all runs)" "${ST_ERR[$kind]:-}"
+            fig stream "$level" "$kind" "token events (median run)" "$(echo "${ST_EV[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "token events/s" "$(echo "${ST_RATE[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "TTFT error p50 ms (signed)" "$(echo "${ST_FIG[$kind.ttft_err_p50_ms]:-}" | median)"
+            fig stream "$level" "$kind" "TTFT error p99 ms (signed)" "$(echo "${ST_FIG[$kind.ttft_err_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "TTFT error max ms" "$(echo "${ST_FIG[$kind.ttft_err_max_ms]:-}" | median)"
+            fig stream "$level" "$kind" "gap error p50 ms (abs)" "$(echo "${ST_FIG[$kind.gap_err_p50_ms]:-}" | median)"
+            fig stream "$level" "$kind" "gap error p99 ms (abs)" "$(echo "${ST_FIG[$kind.gap_err_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "gap error max ms (abs)" "$(echo "${ST_FIG[$kind.gap_err_max_ms]:-}" | median)"
+            fig stream "$level" "$kind" "token lateness vs schedule p50 ms" "$(echo "${ST_FIG[$kind.late_p50_ms]:-}" | median)"
+            fig stream "$level" "$kind" "token lateness vs schedule p99 ms" "$(echo "${ST_FIG[$kind.late_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "server CPU s (whole run)" "$(echo "${ST_CPU[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "server CPU us per token event" "$(echo "${ST_CPUEV[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "load tool CPU % of its core" "$(echo "${ST_TOOL[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "server waited for a CPU (run queue), ms per run" "$(echo "${ST_RQ[$kind]:-}" | median)"
+            fig stream "$level" "$kind" "CPU quota throttled periods per run" "$(echo "${ST_THR[$kind]:-}" | median)"
+        done
+    done
+    STREAMING=0
+}
+
 # ---- run ----------------------------------------------------------------------------------------
 say "llm-mock-server benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
 say "server: $BIN (sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$BIN" '+%H:%M UTC')), tree $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
@@ -556,7 +664,8 @@ for s in $SCENARIOS; do
     say "($s: $(( $(date +%s) - t )) s)"
 done
 say ""
-HOLD_DELAY=$HOLD_DELAY python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
+HOLD_DELAY=$HOLD_DELAY STREAM_TTFT=$STREAM_TTFT STREAM_ITL=$STREAM_ITL STREAM_TOKENS=$STREAM_TOKENS \
+    STREAM_PER_CONN=$STREAM_PER_CONN STREAM_REPS=$STREAM_REPS python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
 if command -v gnuplot >/dev/null; then
     HOLD_DELAY=$HOLD_DELAY bash bench/plot.sh "$OUT" >>"$OUT/run.log" 2>&1 && say "plots: $OUT/hold-memory.png $OUT/hold-delay.png"
 else

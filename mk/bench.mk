@@ -2,7 +2,8 @@
 # echo module and the speed-of-light reference server in one bounded run (under 15 minutes),
 # prints the table and writes bench/results/. See README "## Benchmarks".
 #
-#   make bench          everything (micro-benchmarks, hold, throughput, reject)
+#   make bench          everything (micro-benchmarks, hold, throughput, reject, stream)
+#   BENCH_SCENARIOS=stream make bench   one scenario (here: per-token streaming precision and CPU)
 #   make bench-micro    parser, timer wheel and rendering micro-benchmarks only
 #   make bench-tools    build the load client, the reference server and the micro-benchmarks
 
@@ -16,7 +17,10 @@ PACKAGES += $(BENCH_PACKAGES)
 
 BENCH_CXXFLAGS := $(CXXSTD) -O2 -g $(WARN) $(DEFS) $(INC)
 BENCH_MICRO := build/bench/parser_bench build/bench/render_bench build/bench/timer_wheel_bench
-BENCH_TOOLS := build/bench/load_client build/bench/reference_server $(BENCH_MICRO)
+BENCH_TOOLS := build/bench/load_client build/bench/reference_server build/bench/reference_stream $(BENCH_MICRO)
+
+# test/suite_stream_load.sh drives the load client's streaming mode against both servers.
+TEST_DEPS += build/bench/load_client build/bench/reference_stream
 
 .PHONY: bench bench-micro bench-tools bench-deps
 
@@ -30,6 +34,10 @@ build/bench/load_client: bench/load_client.cpp | build/.deps
 	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
 
 build/bench/reference_server: bench/reference_server.cpp | build/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
+
+build/bench/reference_stream: bench/reference_stream.cpp | build/.deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
 
