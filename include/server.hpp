@@ -15,11 +15,18 @@
 namespace lms {
 
 struct server {
-    server(const config& c, uint32_t max_concurrent, unsigned worker_count)
-        : cfg(c), slots(max_concurrent), workers(worker_count), stats(new worker_stats[worker_count]) {}
+    // connection_budget: open client connections over all workers; kept below the open-file
+    // limit so that accept() never meets EMFILE in normal operation (see worker::on_accept).
+    server(const config& c, uint32_t max_concurrent, unsigned worker_count, uint32_t connection_budget = ~0u)
+        : cfg(c),
+          slots(max_concurrent),
+          connections(connection_budget),
+          workers(worker_count),
+          stats(new worker_stats[worker_count]) {}
 
     const config cfg;
     slot_limiter slots;
+    slot_limiter connections;        // one per open client connection, over all workers
     system_probe probe;
     const unsigned workers;
     std::unique_ptr<worker_stats[]> stats;

@@ -60,6 +60,7 @@ struct alignas(64) worker_stats {
     counter connections_refused{0};   // accepted and closed at once: no record or no fd
     counter connections_closed{0};
     counter client_aborts{0};         // client left while its request held a slot
+    counter read_buffer_reclaims{0};  // slowest partial request cut (408): read buffers all lent
     counter faults[unsigned(fault::count_)] = {};
     counter prompt_tokens{0};
     counter generated_tokens{0};

@@ -59,6 +59,8 @@ public:
 
     // Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit.
     static uint64_t raise_nofile_limit() noexcept;
+    // File descriptors open in this process now (inherited ones included).
+    static uint64_t open_fds() noexcept;
 
 private:
     cpu_limits cpu_{};

@@ -51,8 +51,11 @@ struct connection {
     timer_entry timer;
     pool_buffer* in = nullptr;   // lent read buffer: parser state + bytes of the current request
     pool_buffer* out = nullptr;  // lent write buffer: the unsent tail of a response
-    connection* wait_prev = nullptr;  // list of connections waiting for a read buffer
-    connection* wait_next = nullptr;
+    // Links in one of the worker's two lists: connections waiting for a read buffer (in is
+    // null), or connections holding one (in is set), oldest first.
+    connection* link_prev = nullptr;
+    connection* link_next = nullptr;
+    uint64_t in_since = 0;       // tick the read buffer was lent (the oldest is reclaimed first)
     uint64_t admitted_ns = 0;    // when the request took its slot (monotonic)
     int64_t created = 0;         // unix seconds, the answer's "created"
     int fd = -1;
@@ -88,6 +91,14 @@ struct connection {
     char model[MODEL_MAX];
 };
 
+// An intrusive list of connections through link_prev/link_next. O(1), no allocation.
+struct conn_list {
+    connection* head = nullptr;
+    connection* tail = nullptr;
+    void push_back(connection& c) noexcept;
+    void remove(connection& c) noexcept;
+};
+
 class worker {
 public:
     // Takes ownership of listen_fd. max_connections records and read_buffers buffers.
@@ -109,7 +120,9 @@ private:
     struct read_area;
 
     void on_accept() noexcept;
-    void refuse_with_spare_fd() noexcept;
+    [[nodiscard]] bool refuse_with_spare_fd() noexcept;
+    void pause_accepting() noexcept;
+    void resume_accepting() noexcept;
     void on_event(connection& c, uint32_t events) noexcept;
     void on_timer(timer_entry* e) noexcept;
     void do_read(connection& c) noexcept;
@@ -138,8 +151,11 @@ private:
     void linger(connection& c) noexcept;
     void set_timer(connection& c, timer_kind k, uint64_t at_ms) noexcept;
     void close_conn(connection& c, bool aborted) noexcept;
+    [[nodiscard]] bool acquire_in(connection& c) noexcept;
     void release_in(connection& c) noexcept;
+    [[nodiscard]] bool reclaim_buffer() noexcept;
     void wait_for_buffer(connection& c) noexcept;
+    void leave_wait_list(connection& c) noexcept;
     void resume_waiters() noexcept;
     void begin_drain() noexcept;
     std::string_view date() noexcept;
@@ -159,15 +175,18 @@ private:
     size_t read_capacity_;  // request bytes per read buffer
     std::vector<connection> conns_;
     std::vector<uint32_t> free_;
-    connection* wait_head_ = nullptr;
-    connection* wait_tail_ = nullptr;
+    conn_list waiters_;  // readable connections waiting for a read buffer, first come first served
+    conn_list holders_;  // connections holding a read buffer, oldest first
     std::unique_ptr<char[]> scratch_;  // response rendering
     size_t scratch_size_;
     uint64_t now_tick_ = 0;
     uint32_t open_ = 0;
     bool draining_ = false;
     bool done_ = false;
-    timer_entry drain_timer_;  // the drain deadline (not a connection's)
+    timer_entry drain_timer_;    // the drain deadline (not a connection's)
+    timer_entry accept_timer_;   // accepting paused (EMFILE without a spare fd) until it fires
+    timer_entry reclaim_timer_;  // buffers all lent: when the oldest holder may be reclaimed
+    bool accept_paused_ = false;
     rng rng_;
     uint64_t id_seed_;
     uint64_t id_counter_ = 0;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -85,7 +86,9 @@ int run(int argc, char** argv) {
     unsigned workers = cfg.worker_threads ? cfg.worker_threads : cpu.usable_cores;
 
     // Every held request needs a connection, and every connection a file descriptor.
-    uint64_t reserve = 32 + 4ull * workers;
+    // The reserve: fds open now (inherited ones too), and per worker a listener, epoll, timerfd,
+    // eventfd and spare fd, with room for /proc and cgroup reads.
+    uint64_t reserve = 32 + 5ull * workers + system_probe::open_fds();
     uint64_t fd_cap = nofile > reserve + 1 ? nofile - reserve : 1;
     uint64_t mem_budget = mem.total_bytes > BASE_MEMORY_BYTES ? mem.total_bytes - BASE_MEMORY_BYTES : 0;
     uint64_t mem_cap = mem_budget / HELD_REQUEST_BYTES;
@@ -126,7 +129,12 @@ int run(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // inherited by the workers
     signal(SIGPIPE, SIG_IGN);
 
-    server srv(cfg, max_conc, workers);
+    // Open connections over all workers stay below the open-file limit (the reserve keeps the
+    // listeners, epoll, timerfd, eventfd, spare fds and /proc reads), so a flood is refused by
+    // this count at once instead of meeting EMFILE in accept(): with several workers the
+    // spare-fd trick alone races (one worker's freed fd is taken by another's accept).
+    uint64_t budget = std::min<uint64_t>(fd_cap, uint64_t(max_conns) * workers);
+    server srv(cfg, max_conc, workers, uint32_t(std::min<uint64_t>(budget, 0xffffffffu)));
     srv.probe = probe;
     srv.max_fds = nofile;
     srv.max_connections = max_conns;
@@ -149,8 +157,10 @@ int run(int argc, char** argv) {
                     "{} bytes per held request)",
                     max_conc, decided_by, nofile, fd_cap, mem.total_bytes >> 20, source_name(mem.source), mem_cap,
                     HELD_REQUEST_BYTES));
-    log(fmt::format("delay {} s, max body {} bytes, connections {} per worker, read buffers {} x {} bytes per worker",
-                    to_string(cfg.delay_model), cfg.max_body_bytes, max_conns, buffers, worker::read_buffer_bytes(cfg)));
+    log(fmt::format("delay {} s, max body {} bytes, connections {} per worker and {} in all, read buffers {} x {} "
+                    "bytes per worker",
+                    to_string(cfg.delay_model), cfg.max_body_bytes, max_conns, srv.connections.limit(), buffers,
+                    worker::read_buffer_bytes(cfg)));
     log(fmt::format("streams: TTFT {}, ITL {} s, answer text {} tokens ({}), models {}", 
                     cfg.has_ttft ? to_string(cfg.ttft) + " s" : std::string("= the delay"), to_string(cfg.itl),
                     srv.text_tokens, cfg.content == content_mode::echo ? "echo" : cfg.content == content_mode::text ? "CONTENT_TEXT" : "original",

@@ -139,14 +139,17 @@ void render_metrics(out_buf& b, const server& s) noexcept {
              "# TYPE llm_mock_open_connections gauge\nllm_mock_open_connections {}\n"
              "# HELP llm_mock_connections_total Client connections accepted.\n"
              "# TYPE llm_mock_connections_total counter\nllm_mock_connections_total {}\n"
-             "# HELP llm_mock_connections_refused_total Connections closed at once: no record or no file descriptor.\n"
+             "# HELP llm_mock_connections_refused_total Connections closed at once: no record, over the connection budget or no file descriptor.\n"
              "# TYPE llm_mock_connections_refused_total counter\nllm_mock_connections_refused_total {}\n"
+             "# HELP llm_mock_read_buffer_reclaims_total Slowest partial requests cut with 408 because every read buffer was lent.\n"
+             "# TYPE llm_mock_read_buffer_reclaims_total counter\nllm_mock_read_buffer_reclaims_total {}\n"
              "# HELP llm_mock_prompt_tokens_total Prompt tokens received (estimated, about 4 bytes a token).\n"
              "# TYPE llm_mock_prompt_tokens_total counter\nllm_mock_prompt_tokens_total {}\n"
              "# HELP llm_mock_generated_tokens_total Completion tokens sent.\n"
              "# TYPE llm_mock_generated_tokens_total counter\nllm_mock_generated_tokens_total {}\n",
              sum(s, &worker_stats::overload_rejections), sum(s, &worker_stats::client_aborts), s.open_connections(),
              sum(s, &worker_stats::connections_accepted), sum(s, &worker_stats::connections_refused),
+             sum(s, &worker_stats::read_buffer_reclaims),
              sum(s, &worker_stats::prompt_tokens), sum(s, &worker_stats::generated_tokens));
     b.append("# HELP llm_mock_faults_injected_total Faults injected, by kind.\n"
              "# TYPE llm_mock_faults_injected_total counter\n");

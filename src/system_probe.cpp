@@ -391,4 +391,17 @@ uint64_t system_probe::raise_nofile_limit() noexcept {
     return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : uint64_t(rl.rlim_cur);
 }
 
+uint64_t system_probe::open_fds() noexcept {
+    DIR* d = opendir("/proc/self/fd");
+    if (d == nullptr) {
+        return 3;  // stdin, stdout, stderr
+    }
+    uint64_t n = 0;
+    while (dirent* e = readdir(d)) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n > 0 ? n - 1 : 0;  // not counting the directory's own fd
+}
+
 }  // namespace lms

@@ -35,6 +35,11 @@ constexpr uint64_t WAKE_TAG = event_loop::TIMER_TAG - 2;
 constexpr int MAX_EVENTS = 256;
 constexpr int ACCEPT_BATCH = 64;        // accepts per wakeup: bounded work, fairness to clients
 constexpr uint64_t LINGER_MS = 2000;    // how long an errored connection may keep sending
+constexpr uint64_t ACCEPT_PAUSE_MS = 100;  // out of fds with no spare: stop accepting this long
+// Read buffers all lent: the oldest partial request gives its buffer back (with a 408) once it
+// has held it this long; younger ones are left alone and the newcomer waits for a buffer.
+constexpr uint64_t RECLAIM_AFTER_MS = 250;
+constexpr int RECLAIM_SCAN = 64;        // holders looked at per reclaim (bounded work)
 constexpr size_t HEAD_MAX = 512;        // status line + headers (+ extra headers below)
 constexpr size_t SLACK_BYTES = 8192;    // room for chunk framing and a pipelined next request
 constexpr size_t PARSER_BYTES = (sizeof(http_parser) + 63) & ~size_t(63);
@@ -136,6 +141,7 @@ void worker::run() noexcept {
         uint64_t next = wheel_.next_wakeup();
         loop_.arm(next == ~uint64_t(0) ? next : next * TICK_NS);
         int n = loop_.wait(events, MAX_EVENTS, -1);
+        now_tick_ = now_tick();  // for what needs "about now" (buffer ages); timers read the clock
         for (int i = 0; i < n; ++i) {
             uint64_t d = events[i].data.u64;
             if (d == event_loop::TIMER_TAG) {
@@ -174,13 +180,17 @@ void worker::on_accept() noexcept {
                 continue;
             }
             if (errno == EMFILE || errno == ENFILE) {
-                refuse_with_spare_fd();
+                if (!refuse_with_spare_fd()) {
+                    pause_accepting();
+                    return;
+                }
                 continue;
             }
             return;  // EAGAIN: the backlog is empty
         }
-        if (free_.empty()) {
-            // No record: refuse cleanly (the client sees the close at once, not a hang).
+        if (free_.empty() || !srv_.connections.try_acquire()) {
+            // No record here, or the server's connection budget (below the open-file limit)
+            // is spent: refuse cleanly (the client sees the close at once, not a hang).
             ::close(fd);
             worker_stats::bump(stats_.connections_refused);
             continue;
@@ -201,6 +211,7 @@ void worker::on_accept() noexcept {
             c.fd = -1;
             c.phase = conn_phase::free;
             free_.push_back(idx);
+            srv_.connections.release();
             worker_stats::bump(stats_.connections_refused);
             continue;
         }
@@ -211,21 +222,46 @@ void worker::on_accept() noexcept {
     }
 }
 
-// Out of file descriptors: the pending connection cannot be accepted, and a level-triggered
-// listener would wake us forever. Give up the reserved fd, accept and close one connection,
-// take the fd back (the "EMFILE trick" of libev/libuv; nginx instead disables accept events
-// for a while). The client gets a clean close instead of a hang, and the loop does not spin.
-void worker::refuse_with_spare_fd() noexcept {
-    if (spare_fd_ >= 0) {
-        ::close(spare_fd_);
-        spare_fd_ = -1;
+// Out of file descriptors (rare: the connection budget keeps us below the limit, but the
+// process may use fds for other things): the pending connection cannot be accepted, and a
+// level-triggered listener would wake us forever. Give up the reserved fd, accept and close
+// one connection, take the fd back (the "EMFILE trick" of libev/libuv). The client gets a
+// clean close instead of a hang. False when that was not possible (no spare fd, or another
+// worker took the freed one): the caller pauses accepting instead of spinning.
+bool worker::refuse_with_spare_fd() noexcept {
+    if (spare_fd_ < 0) {
+        spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (spare_fd_ < 0) {
+            return false;
+        }
     }
+    ::close(spare_fd_);
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    int err = errno;
     if (fd >= 0) {
         ::close(fd);
         worker_stats::bump(stats_.connections_refused);
     }
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return spare_fd_ >= 0 && (fd >= 0 || err == EAGAIN || err == ECONNABORTED || err == EINTR);
+}
+
+// nginx's answer to EMFILE (ngx_disable_accept_events): stop listening for a while. The
+// pending connections wait in the listen queue; close_conn takes a spare fd back first.
+void worker::pause_accepting() noexcept {
+    if (accept_paused_ || listen_fd_ < 0) {
+        return;
+    }
+    loop_.remove(listen_fd_);
+    accept_paused_ = true;
+    wheel_.insert(&accept_timer_, now_tick() + ms_ticks(ACCEPT_PAUSE_MS));
+}
+
+void worker::resume_accepting() noexcept {
+    accept_paused_ = false;
+    if (listen_fd_ >= 0 && loop_.add(listen_fd_, EPOLLIN, LISTEN_TAG) < 0) {
+        pause_accepting();  // cannot even watch it (ENOMEM): try again later
+    }
 }
 
 // ---- events ---------------------------------------------------------------------------
@@ -276,6 +312,14 @@ void worker::on_event(connection& c, uint32_t ev) noexcept {
 }
 
 void worker::on_timer(timer_entry* e) noexcept {
+    if (e == &accept_timer_) {
+        resume_accepting();
+        return;
+    }
+    if (e == &reclaim_timer_) {
+        resume_waiters();
+        return;
+    }
     if (e == &drain_timer_) {
         // The drain deadline: whatever is still open is cut.
         for (connection& c : conns_) {
@@ -301,7 +345,14 @@ void worker::on_timer(timer_entry* e) noexcept {
         }
         break;
     case timer_kind::header:
-        if (c.in != nullptr && c.in->len > 0) {
+        if (c.waiting_buffer) {
+            // It sent bytes we never read (no buffer came free in time): still owed an answer.
+            leave_wait_list(c);
+            c.keep_alive = false;
+            c.current = route::bad_request;
+            respond_error(c, 408, "The request was not received within HEADER_TIMEOUT_SECONDS (the server's read "
+                          "buffers were all in use).", "", "");
+        } else if (c.in != nullptr && c.in->len > 0) {
             // RFC 9110 §15.5.9: the request was not completed in time.
             c.keep_alive = false;
             c.current = route::bad_request;
@@ -324,12 +375,13 @@ void worker::on_timer(timer_entry* e) noexcept {
 void worker::do_read(connection& c) noexcept {
     while (c.phase == conn_phase::reading && c.readable) {
         if (c.in == nullptr) {
-            c.in = buffers_.acquire();
-            if (c.in == nullptr) {
+            if (c.waiting_buffer) {
+                return;  // queued already: resume_waiters() reads it
+            }
+            if (!acquire_in(c)) {
                 wait_for_buffer(c);  // resumed by resume_waiters() when a buffer comes back
                 return;
             }
-            new (c.in->data()) http_parser(limits_);
         }
         auto* ra = reinterpret_cast<read_area*>(c.in->data());
         size_t room = read_capacity_ - c.in->len;
@@ -1116,12 +1168,7 @@ void worker::close_conn(connection& c, bool aborted) noexcept {
     }
     wheel_.cancel(&c.timer);
     c.timer_for = timer_kind::none;
-    if (c.waiting_buffer) {
-        (c.wait_prev ? c.wait_prev->wait_next : wait_head_) = c.wait_next;
-        (c.wait_next ? c.wait_next->wait_prev : wait_tail_) = c.wait_prev;
-        c.wait_prev = c.wait_next = nullptr;
-        c.waiting_buffer = false;
-    }
+    leave_wait_list(c);
     release_in(c);
     if (c.out != nullptr) {
         buffers_.release(c.out);
@@ -1133,6 +1180,10 @@ void worker::close_conn(connection& c, bool aborted) noexcept {
     }
     ::close(c.fd);  // also removes it from the epoll set
     c.fd = -1;
+    srv_.connections.release();
+    if (spare_fd_ < 0) {
+        spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // lost to an EMFILE race: take it back
+    }
     ++c.gen;
     c.phase = conn_phase::free;
     free_.push_back(uint32_t(&c - conns_.data()));
@@ -1140,29 +1191,94 @@ void worker::close_conn(connection& c, bool aborted) noexcept {
     worker_stats::bump(stats_.connections_closed);
 }
 
+void conn_list::push_back(connection& c) noexcept {
+    c.link_next = nullptr;
+    c.link_prev = tail;
+    (tail ? tail->link_next : head) = &c;
+    tail = &c;
+}
+
+void conn_list::remove(connection& c) noexcept {
+    (c.link_prev ? c.link_prev->link_next : head) = c.link_next;
+    (c.link_next ? c.link_next->link_prev : tail) = c.link_prev;
+    c.link_prev = c.link_next = nullptr;
+}
+
+// A read buffer for c's next request; a full pool first tries to reclaim one.
+bool worker::acquire_in(connection& c) noexcept {
+    c.in = buffers_.acquire();
+    if (c.in == nullptr && reclaim_buffer()) {
+        c.in = buffers_.acquire();
+    }
+    if (c.in == nullptr) {
+        return false;
+    }
+    new (c.in->data()) http_parser(limits_);
+    c.in_since = now_tick_;
+    holders_.push_back(c);
+    return true;
+}
+
 void worker::release_in(connection& c) noexcept {
     if (c.in != nullptr) {
         reinterpret_cast<read_area*>(c.in->data())->parser.~http_parser();
         buffers_.release(c.in);
         c.in = nullptr;
+        holders_.remove(c);
     }
+}
+
+// Every read buffer is lent (slow clients can do that on purpose: slowloris). Bounded memory
+// means we cannot lend more, and waiting for the header timeout would stall every new client
+// behind them. So the oldest partial request that has held its buffer RECLAIM_AFTER_MS gives
+// it back: it is answered 408 and its connection lingers, as at its header timeout, only
+// sooner (Apache's mod_reqtimeout and nginx's client_header_timeout cut slow requests by time
+// alone; we add pressure). Younger holders are left alone (a burst of honest requests waits a
+// moment instead of failing); the reclaim timer comes back when the oldest is old enough.
+bool worker::reclaim_buffer() noexcept {
+    connection* v = holders_.head;
+    for (int n = 0; v != nullptr && n < RECLAIM_SCAN; v = v->link_next, ++n) {
+        if (v->phase == conn_phase::reading) {
+            break;  // a request being read (others hold pipelined bytes behind an answer)
+        }
+    }
+    if (v == nullptr || v->phase != conn_phase::reading) {
+        return false;
+    }
+    uint64_t ripe = v->in_since + ms_ticks(RECLAIM_AFTER_MS);
+    if (ripe > now_tick_) {
+        if (!timer_wheel::is_linked(&reclaim_timer_)) {
+            wheel_.insert(&reclaim_timer_, ripe);
+        }
+        return false;
+    }
+    worker_stats::bump(stats_.read_buffer_reclaims);
+    v->keep_alive = false;
+    v->current = route::bad_request;
+    respond_error(*v, 408, "The request was not completed in time: the server's read buffers are all in use and "
+                  "this was the slowest request.", "", "");
+    return buffers_.in_use() < buffers_.count();
 }
 
 void worker::wait_for_buffer(connection& c) noexcept {
     c.waiting_buffer = true;
-    c.wait_next = nullptr;
-    c.wait_prev = wait_tail_;
-    (wait_tail_ ? wait_tail_->wait_next : wait_head_) = &c;
-    wait_tail_ = &c;
+    waiters_.push_back(c);
+}
+
+void worker::leave_wait_list(connection& c) noexcept {
+    if (c.waiting_buffer) {
+        waiters_.remove(c);
+        c.waiting_buffer = false;
+    }
 }
 
 void worker::resume_waiters() noexcept {
-    while (wait_head_ != nullptr && buffers_.in_use() < buffers_.count()) {
-        connection& c = *wait_head_;
-        wait_head_ = c.wait_next;
-        (wait_head_ ? wait_head_->wait_prev : wait_tail_) = nullptr;
-        c.wait_next = c.wait_prev = nullptr;
-        c.waiting_buffer = false;
+    while (waiters_.head != nullptr) {
+        if (buffers_.in_use() == buffers_.count() && !reclaim_buffer()) {
+            break;
+        }
+        connection& c = *waiters_.head;
+        leave_wait_list(c);
         do_read(c);
     }
 }
@@ -1172,8 +1288,13 @@ void worker::begin_drain() noexcept {
         return;
     }
     draining_ = true;
-    if (listen_fd_ >= 0) {
+    if (accept_paused_) {
+        wheel_.cancel(&accept_timer_);
+        accept_paused_ = false;
+    } else if (listen_fd_ >= 0) {
         loop_.remove(listen_fd_);
+    }
+    if (listen_fd_ >= 0) {
         ::close(listen_fd_);
         listen_fd_ = -1;
     }

@@ -520,11 +520,18 @@ def run_slowloris(port, pid, n, secs, timeout):
     name = "slowloris: %d slow connections do not delay a normal client (every answer 200, max < %.0f ms)" % (n, limit_ms)
     good = dur["n"] > 0 and dur["ok"] == dur["n"] and dur["max_ms"] is not None and dur["max_ms"] < limit_ms
     check(name, good, "during: %s; before: p50 %s ms max %s ms" % (json.dumps(dur), base["p50_ms"], base["max_ms"]))
-    check("slowloris: every slow connection answered 408 and closed at HEADER_TIMEOUT_SECONDS (%g s, +1 s)" % timeout,
-          len(got408) == len(conns) and cut and min(cut) >= timeout - 0.05 and max(cut) <= timeout + 1.0,
+    check("slowloris: every slow connection answered 408 and closed by HEADER_TIMEOUT_SECONDS (%g s, +1 s)" % timeout,
+          len(got408) == len(conns) and cut and max(cut) <= timeout + 1.0,
           "%d of %d got 408 (cut %s-%s s), %d closed without 408, %d still open" %
           (len(got408), len(conns), round(min(cut), 2) if cut else "-", round(max(cut), 2) if cut else "-",
            sum(1 for c in conns if c["done"] is not None and not c["data"].startswith(b"HTTP/1.1 408 ")), len(still)))
+    # Cut sooner than the timeout only when a newcomer needed the buffer (the server reclaims
+    # the oldest partial request's read buffer once all are lent), and each such cut counted.
+    early = sum(1 for t in cut if t < timeout - 0.05)
+    reclaims = metrics(port).get("llm_mock_read_buffer_reclaims_total")
+    info("slowloris: %d cut before the timeout; llm_mock_read_buffer_reclaims_total %s" % (early, reclaims))
+    check("slowloris: connections cut before the timeout are the reclaimed ones (early cuts == "
+          "llm_mock_read_buffer_reclaims_total)", reclaims == early, "%d early, metric %s" % (early, reclaims))
     h = health(port)
     check("slowloris: afterwards open_connections %d (the /health request), active_requests 0" % SELF,
           h.get("open_connections") == SELF and h.get("active_requests") == 0,
@@ -748,7 +755,11 @@ def scenario_resets(port, max_conc):
 
 # ---- flood ------------------------------------------------------------------------------
 
-def scenario_flood(port, pid, n, label="flood"):
+def scenario_flood(port, pid, n, label="flood", mode="budget"):
+    """mode "budget": the server's own limits refuse the flood (every connection accepted or
+    closed at once). mode "emfile": the process ran out of fds under the server (its limit was
+    lowered at run time): a worker that cannot refuse pauses accepting, so connections may wait
+    in its listen queue, but it must not spin and must serve again once fds come back."""
     sel = selectors.DefaultSelector()
     socks = []
     t0 = time.monotonic()
@@ -785,12 +796,17 @@ def scenario_flood(port, pid, n, label="flood"):
          (c1 - c0, st if st is not None else why))
     queued = listen_queue(port)
     info(label + ": connections waiting in the server's listen queues: %s" % queued)
-    check(label + ": no connection left hanging in the listen queues (each is accepted or closed at once)",
-          queued == 0 and closed > 0, "%s queued, %d closed" % (queued, closed))
+    if mode == "budget":
+        check(label + ": no connection left hanging in the listen queues (each is accepted or closed at once)",
+              queued == 0 and closed > 0, "%s queued, %d closed" % (queued, closed))
+    else:
+        check(label + ": the server keeps refusing what it can (some connections closed at once)", closed > 0,
+              "%d closed" % closed)
     check(label + ": server CPU stays idle while the flood is held (< 0.15 s over 3 s)", c1 - c0 < 0.15,
           "%.3f s" % (c1 - c0))
-    check(label + ": a newcomer while full is refused cleanly (closed, no hang)", st is None and "timed out" not in why,
-          "got %s" % (st if st is not None else why))
+    if mode == "budget":
+        check(label + ": a newcomer while full is refused cleanly (closed, no hang)",
+              st is None and "timed out" not in why, "got %s" % (st if st is not None else why))
     for s in socks:
         rst_close(s)
     t = time.monotonic()
@@ -912,7 +928,7 @@ def main(argv):
     elif sc == "resets":
         scenario_resets(port, int(a[0]))
     elif sc == "flood":
-        scenario_flood(port, int(a[0]), int(a[1]), *a[2:3])
+        scenario_flood(port, int(a[0]), int(a[1]), *a[2:4])
     elif sc == "hold":
         scenario_hold(port, int(a[0]), a[1])
         return 0

@@ -29,8 +29,6 @@ SUITE_START=$EPOCHREALTIME
 
 # Regex on check names -> why it is expected to fail (the report sent with the test).
 declare -A KNOWN_BUGS=(
-    ["^slowloris: 2000 slow connections do not delay"]="bug: slow partial requests hold the read buffers (READ_BUFFERS per worker); once all are lent, new clients wait for a buffer and are closed without an answer at HEADER_TIMEOUT_SECONDS"
-    ["^flood/nofile: (server CPU stays idle|no connection left hanging)"]="bug: with several workers the EMFILE spare-fd trick races (one worker's freed spare fd is taken by another), a worker without a spare fd spins on its level-triggered listener and leaves its queue un-accepted"
 )
 
 cleanup() {
@@ -193,12 +191,23 @@ if start_server slowread "$OPT" -- --response-delay-seconds 0 --worker-threads 2
 fi
 
 # ---- 5. floods -----------------------------------------------------------------------------
-# Past the open-file limit (the server run under prlimit --nofile=200:200), then past the record
-# pool (MAX_CONNECTIONS=50 per worker) with plenty of file descriptors.
+# Past the open-file limit (the server run under prlimit --nofile=200:200: its connection budget
+# refuses), past the limit lowered under a running server (prlimit --pid: accept() meets EMFILE,
+# the spare-fd trick and the accept pause), then past the record pool (MAX_CONNECTIONS=50 per
+# worker) with plenty of file descriptors.
 if start_server flood-nofile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
     --worker-threads 2; then
     helper "" flood "$SRV_PORT" "$SRV_PID" 1000 flood/nofile
     stop_server flood-nofile
+fi
+if start_server flood-emfile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
+    --worker-threads 2; then
+    if prlimit --pid "$SRV_PID" --nofile=100:100; then
+        helper "" flood "$SRV_PORT" "$SRV_PID" 1000 flood/emfile emfile
+    else
+        skip "flood/emfile" "prlimit --pid cannot lower the server's open-file limit here"
+    fi
+    stop_server flood-emfile
 fi
 if start_server flood-pool "$OPT" -- --response-delay-seconds 0 --header-timeout-seconds 30 --worker-threads 2 \
     --max-connections 50; then
