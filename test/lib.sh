@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Shared by the integration suites (sourced): the check helpers, server start/stop, curl
-# wrappers. Expects $1 of the sourcing script to be the server binary. Sets BIN, HERE, T, P,
-# F, S, PIDS; every process started is killed by PID on exit.
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+# wrappers. $1 of the sourcing script, when given, is the default server binary (BIN). Sets
+# BIN, HERE, T, P, F, S, PIDS; every process started is killed by PID on exit.
+BIN=
+[ -n "${1:-}" ] && BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 RAW="python3 $HERE/http_raw.py"
 T=$(mktemp -d /tmp/lms-integration.XXXXXX)
@@ -128,14 +129,27 @@ start_server() {
         shift
     done
     [ $# -gt 0 ] && shift
+    launch "$name" "$BIN" env "${envs[@]}" -- "$@"
+}
+# launch NAME BINARY [WRAPPER...] -- [FLAGS...]: start_server with any binary, run under
+# WRAPPER (e.g. prlimit --nofile=200:200, or env VAR=VALUE); waits up to 10 s for it to listen.
+launch() {
+    local name=$1 bin=$2
+    shift 2
+    local wrap=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        wrap+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift
     local port
     port=$(free_port)
     SRV_LOG=$T/$name.log
-    env "${envs[@]}" "$BIN" --host 127.0.0.1 --port "$port" "$@" >"$SRV_LOG" 2>&1 &
+    "${wrap[@]}" "$bin" --host 127.0.0.1 --port "$port" "$@" >"$SRV_LOG" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     local i
-    for i in $(seq 200); do
+    for i in $(seq 400); do
         grep -q 'listening on http://' "$SRV_LOG" && break
         alive "$SRV_PID" || break
         sleep 0.025
@@ -149,18 +163,18 @@ start_server() {
     return 0
 }
 
-# stop_server NAME: SIGTERM, expect a clean exit 0 within 8 s and no sanitizer report.
+# stop_server NAME [WHAT]: SIGTERM, expect a clean exit 0 within 10 s and no sanitizer report.
 stop_server() {
-    local name=$1 rc
+    local name=$1 what=${2:-SIGTERM with nothing held exits 0} rc
     kill -TERM "$SRV_PID" 2>/dev/null
-    if wait_gone "$SRV_PID" 8; then
+    if wait_gone "$SRV_PID" 10; then
         wait "$SRV_PID"
         rc=$?
-        eq "$name: SIGTERM with nothing held exits 0" "$rc" 0
+        eq "$name: $what" "$rc" 0
     else
         kill -KILL "$SRV_PID" 2>/dev/null
         wait "$SRV_PID" 2>/dev/null
-        fail "$name: SIGTERM with nothing held exits 0" "still running 8 s after SIGTERM"
+        fail "$name: $what" "still running 10 s after SIGTERM"
     fi
     sanitizer_clean "$name" "$SRV_LOG"
 }

@@ -20,31 +20,13 @@ ROOT=$(pwd)
 OPT=$ROOT/build/llm-mock-server
 SAN=$ROOT/build/llm-mock-server-san
 HC="python3 $ROOT/test/hostile_clients.py"
-T=$(mktemp -d /tmp/lms-hostile.XXXXXX)
-P=0
-F=0
-S=0
-PIDS=()
-SUITE_START=$EPOCHREALTIME
+source "$ROOT/test/lib.sh" "$OPT"
 
 # Regex on check names -> why it is expected to fail (the report sent with the test).
 declare -A KNOWN_BUGS=(
 )
 
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { P=$((P + 1)); echo "ok - $1"; }
+# lib.sh's fail(), with the known bugs reported as expected failures.
 fail() {
     local name=$1 why=$2 re
     if [ "${HOSTILE_STRICT:-0}" != 1 ]; then
@@ -58,74 +40,6 @@ fail() {
     fi
     F=$((F + 1))
     echo "FAIL - $name ($why)"
-}
-skip() { S=$((S + 1)); echo "skip - $1 ($2)"; }
-eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected '$3', got '$2'"; fi; }
-fcheck() {  # fcheck NAME "awk expression over a, b" A [B]
-    if [[ "$3" =~ ^-?[0-9.e+-]+$ ]] && awk -v a="$3" -v b="${4:-0}" "BEGIN { exit !($2) }"; then
-        pass "$1"
-    else
-        fail "$1" "a=$3 b=${4:-0}: want $2"
-    fi
-}
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-alive() {
-    local st
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-wait_gone() {  # wait_gone PID SECONDS
-    local deadline
-    deadline=$(awk -v n="$(now)" -v s="$2" 'BEGIN { printf "%.6f", n + s }')
-    while alive "$1"; do
-        awk -v n="$(now)" -v d="$deadline" 'BEGIN { exit !(n >= d) }' && return 1
-        sleep 0.01
-    done
-    return 0
-}
-
-# start_server NAME BINARY [WRAPPER...] -- FLAGS...: on 127.0.0.1 and a free port; sets SRV_PID,
-# SRV_PORT, SRV_LOG. WRAPPER is e.g. "prlimit --nofile=200:200".
-start_server() {
-    local name=$1 bin=$2
-    shift 2
-    local wrap=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-        wrap+=("$1")
-        shift
-    done
-    [ $# -gt 0 ] && shift
-    SRV_PORT=$(free_port)
-    SRV_LOG=$T/$name.log
-    "${wrap[@]}" "$bin" --host 127.0.0.1 --port "$SRV_PORT" "$@" >"$SRV_LOG" 2>&1 &
-    SRV_PID=$!
-    PIDS+=("$SRV_PID")
-    local i
-    for i in $(seq 200); do
-        grep -q 'listening on http://' "$SRV_LOG" && return 0
-        alive "$SRV_PID" || break
-        sleep 0.025
-    done
-    fail "$name: server starts" "$(head -c 400 "$SRV_LOG" | tr '\n' ' ')"
-    return 1
-}
-stop_server() {  # stop_server NAME: SIGTERM, exit 0 within 10 s, no sanitizer report
-    local rc
-    kill -TERM "$SRV_PID" 2>/dev/null
-    if wait_gone "$SRV_PID" 10; then
-        wait "$SRV_PID"
-        rc=$?
-        eq "$1: server exits 0 on SIGTERM" "$rc" 0
-    else
-        kill -KILL "$SRV_PID" 2>/dev/null
-        wait "$SRV_PID" 2>/dev/null
-        fail "$1: server exits 0 on SIGTERM" "still running 10 s after SIGTERM"
-    fi
-    if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$SRV_LOG"; then
-        fail "$1: no sanitizer report" "$(grep -m 3 -E 'Sanitizer|runtime error' "$SRV_LOG" | tr '\n' ' ')"
-    fi
 }
 # helper PREFIX ARGS...: runs hostile_clients.py, prefixes its check names, counts its lines.
 helper() {
@@ -150,44 +64,35 @@ helper() {
         fail "${prefix}hostile_clients.py $1 ran" "exit $rc: $(tail -c 400 "$T/helper.err" | tr '\n' ' ')"
     fi
 }
-active() { curl -s -m 2 "http://127.0.0.1:$1/health" | jq -r '.active_requests' 2>/dev/null; }
-wait_active() {  # wait_active PORT N SECONDS
-    local i
-    for i in $(seq "$(awk -v s="$3" 'BEGIN { printf "%d", s / 0.05 }')"); do
-        [ "$(active "$1")" == "$2" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # ---- 1. request smuggling and framing (RFC 9112) ------------------------------------------
-if start_server framing "$SAN" -- --response-delay-seconds 0; then
+if launch framing "$SAN" -- --response-delay-seconds 0; then
     helper "" framing "$SRV_PORT"
-    stop_server framing
+    stop_server framing "server exits 0 on SIGTERM"
 fi
 
 # ---- 2. resets and closes at every stage ---------------------------------------------------
-if start_server resets "$SAN" -- --response-delay-seconds 2 --max-concurrent 20 --worker-threads 2; then
+if launch resets "$SAN" -- --response-delay-seconds 2 --max-concurrent 20 --worker-threads 2; then
     helper "" resets "$SRV_PORT" 20
-    stop_server resets
+    stop_server resets "server exits 0 on SIGTERM"
 fi
 
 # ---- 3. slowloris --------------------------------------------------------------------------
 # One header byte per second per connection; HEADER_TIMEOUT_SECONDS=4. 800 connections fit the
 # read buffers (2 workers x 512); 2,000 do not.
 for n in 800 2000; do
-    if start_server "slowloris-$n" "$OPT" -- --response-delay-seconds 0 --header-timeout-seconds 4 --worker-threads 2; then
+    if launch "slowloris-$n" "$OPT" -- --response-delay-seconds 0 --header-timeout-seconds 4 --worker-threads 2; then
         helper "" slowloris "$SRV_PORT" "$SRV_PID" "$n" 1 4
-        stop_server "slowloris-$n"
+        stop_server "slowloris-$n" "server exits 0 on SIGTERM"
     fi
 done
 
 # ---- 4. slow readers -----------------------------------------------------------------------
-if start_server slowread "$OPT" -- --response-delay-seconds 0 --worker-threads 2; then
+if launch slowread "$OPT" -- --response-delay-seconds 0 --worker-threads 2; then
     bufbytes=$(sed -nE 's/.*read buffers ([0-9]+) x ([0-9]+) bytes per worker.*/\1 \2/p' "$SRV_LOG")
     pool=$(awk -v b="$bufbytes" 'BEGIN { split(b, x, " "); printf "%d", 2 * x[1] * x[2] }')
     helper "" slowread "$SRV_PORT" "$SRV_PID" 50 "${pool:-0}"
-    stop_server slowread
+    stop_server slowread "server exits 0 on SIGTERM"
 fi
 
 # ---- 5. floods -----------------------------------------------------------------------------
@@ -195,37 +100,37 @@ fi
 # refuses), past the limit lowered under a running server (prlimit --pid: accept() meets EMFILE,
 # the spare-fd trick and the accept pause), then past the record pool (MAX_CONNECTIONS=50 per
 # worker) with plenty of file descriptors.
-if start_server flood-nofile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
+if launch flood-nofile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
     --worker-threads 2; then
     helper "" flood "$SRV_PORT" "$SRV_PID" 1000 flood/nofile
-    stop_server flood-nofile
+    stop_server flood-nofile "server exits 0 on SIGTERM"
 fi
-if start_server flood-emfile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
+if launch flood-emfile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
     --worker-threads 2; then
     if prlimit --pid "$SRV_PID" --nofile=100:100; then
         helper "" flood "$SRV_PORT" "$SRV_PID" 1000 flood/emfile emfile
     else
         skip "flood/emfile" "prlimit --pid cannot lower the server's open-file limit here"
     fi
-    stop_server flood-emfile
+    stop_server flood-emfile "server exits 0 on SIGTERM"
 fi
-if start_server flood-pool "$OPT" -- --response-delay-seconds 0 --header-timeout-seconds 30 --worker-threads 2 \
+if launch flood-pool "$OPT" -- --response-delay-seconds 0 --header-timeout-seconds 30 --worker-threads 2 \
     --max-connections 50; then
     helper "" flood "$SRV_PORT" "$SRV_PID" 500 flood/pool
-    stop_server flood-pool
+    stop_server flood-pool "server exits 0 on SIGTERM"
 fi
 
 # ---- 6. shutdown under load ----------------------------------------------------------------
 HOLD=${HOSTILE_HOLD:-3000}
-if start_server shutdown "$OPT" -- --response-delay-seconds 3 --worker-threads 2; then
+if launch shutdown "$OPT" -- --response-delay-seconds 3 --worker-threads 2; then
     t_start=$(now)
     $HC hold "$SRV_PORT" "$HOLD" "$T/hold.json" &
     hpid=$!
     PIDS+=("$hpid")
-    if wait_active "$SRV_PORT" "$HOLD" 2.5; then
+    if wait_active "$URL" "$HOLD" 2.5; then
         pass "shutdown: $HOLD requests hold slots (active_requests $HOLD)"
     else
-        fail "shutdown: $HOLD requests hold slots" "active_requests $(active "$SRV_PORT")"
+        fail "shutdown: $HOLD requests hold slots" "active_requests $(active "$URL")"
     fi
     held_for=$(elapsed "$t_start")
     t0=$(now)
@@ -263,11 +168,11 @@ if start_server shutdown "$OPT" -- --response-delay-seconds 3 --worker-threads 2
     grep -q 'drained; exiting' "$SRV_LOG" && pass "shutdown: log says drained" || fail "shutdown: log says drained" "$(tail -n 3 "$SRV_LOG" | tr '\n' ' ')"
 fi
 
-if start_server second-signal "$OPT" -- --response-delay-seconds 10 --shutdown-timeout-seconds 60 --worker-threads 2; then
+if launch second-signal "$OPT" -- --response-delay-seconds 10 --shutdown-timeout-seconds 60 --worker-threads 2; then
     $HC hold "$SRV_PORT" "$HOLD" "$T/hold2.json" &
     hpid=$!
     PIDS+=("$hpid")
-    wait_active "$SRV_PORT" "$HOLD" 2.5 || fail "second signal: $HOLD requests held" "active_requests $(active "$SRV_PORT")"
+    wait_active "$URL" "$HOLD" 2.5 || fail "second signal: $HOLD requests held" "active_requests $(active "$URL")"
     kill -TERM "$SRV_PID"
     sleep 0.3
     if alive "$SRV_PID"; then

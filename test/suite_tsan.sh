@@ -18,54 +18,7 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-T=$(mktemp -d /tmp/lms-tsan.XXXXXX)
-P=0
-F=0
-S=0
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-pass() { P=$((P + 1)); echo "ok - $1"; }
-fail() { F=$((F + 1)); echo "FAIL - $1 ($2)"; }
-skip() { S=$((S + 1)); echo "skip - $1 ($2)"; }
-eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected '$3', got '$2'"; fi; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-alive() {
-    local st
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-wait_gone() {
-    local i
-    for i in $(seq "$(awk -v s="$2" 'BEGIN { printf "%d", s / 0.02 }')"); do
-        alive "$1" || return 0
-        sleep 0.02
-    done
-    ! alive "$1"
-}
-start_server() {  # start_server NAME BINARY FLAGS...: sets SRV_PID SRV_PORT SRV_LOG URL
-    local name=$1 bin=$2 i
-    shift 2
-    SRV_PORT=$(free_port)
-    SRV_LOG=$T/$name.log
-    "$bin" --host 127.0.0.1 --port "$SRV_PORT" "$@" >"$SRV_LOG" 2>&1 &
-    SRV_PID=$!
-    PIDS+=("$SRV_PID")
-    URL=http://127.0.0.1:$SRV_PORT
-    for i in $(seq 400); do
-        grep -q 'listening on http://' "$SRV_LOG" && return 0
-        alive "$SRV_PID" || break
-        sleep 0.025
-    done
-    fail "$name: server starts" "$(head -c 400 "$SRV_LOG" | tr '\n' ' ')"
-    return 1
-}
+source "$ROOT/test/lib.sh"
 BODY=$T/chat.json
 printf '%s' '{"model":"qwen-plus","messages":[{"role":"user","content":"Hello"}]}' >"$BODY"
 printf '%s' '{"model":"qwen-plus","messages":[]}' >"$T/bad.json"
@@ -92,7 +45,7 @@ fi
 # ---- 2. the server under TSan: load, aborts, stats readers, drain -----------------------------
 if [ ! -x build/llm-mock-server-tsan ]; then
     fail "tsan: server" "build/llm-mock-server-tsan not built"
-elif start_server tsan build/llm-mock-server-tsan --worker-threads 4 --response-delay-seconds 0.5 \
+elif launch tsan build/llm-mock-server-tsan -- --worker-threads 4 --response-delay-seconds 0.5 \
     --max-concurrent 100 --shutdown-timeout-seconds 20; then
     wrk -t2 -c200 -d8s --timeout 10s -s bench/post.lua "$URL/v1/chat/completions" >"$T/wrk.txt" 2>&1 &
     wpid=$!
@@ -244,7 +197,7 @@ PY
 if [ ! -x build/llm-mock-server-alloc ]; then
     fail "alloc: zero allocations" "build/llm-mock-server-alloc not built"
 else
-    if start_server alloc0 build/llm-mock-server-alloc --worker-threads 2 --response-delay-seconds 0; then
+    if launch alloc0 build/llm-mock-server-alloc -- --worker-threads 2 --response-delay-seconds 0; then
         # Warm-up: every path once per worker, so that whatever is lazily set up is set up.
         ab_ok 2000 -k -n 2000 -c 32 -p "$BODY" -T application/json "$URL/v1/chat/completions" >/dev/null
         ab_ok 200 -n 200 -c 8 -p "$BODY" -T application/json "$URL/v1/chat/completions" >/dev/null
@@ -272,7 +225,7 @@ else
         wait_gone "$SRV_PID" 10
         wait "$SRV_PID" 2>/dev/null
     fi
-    if start_server alloc1 build/llm-mock-server-alloc --worker-threads 2 --response-delay-seconds 0.02 --max-concurrent 64; then
+    if launch alloc1 build/llm-mock-server-alloc -- --worker-threads 2 --response-delay-seconds 0.02 --max-concurrent 64; then
         ab_ok 2000 -k -n 2000 -c 128 -p "$BODY" -T application/json "$URL/v1/chat/completions" >/dev/null
         window "10,000 keep-alive chat requests, delay 20 ms, 128 clients for 64 slots (200s and 503s)" \
             ab_ok 10000 -k -n 10000 -c 128 -p "$BODY" -T application/json "$URL/v1/chat/completions"
