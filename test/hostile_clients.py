@@ -33,6 +33,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_raw import Run  # noqa: E402  (the same folder)
+
 HOST = "127.0.0.1"
 SELF = 1  # /health counts the connection asking for it in open_connections
 CHAT_PATH = "/v1/chat/completions"
@@ -86,34 +89,9 @@ def rst_close(s):
     s.close()
 
 
-class Reader:
-    """Reads HTTP/1.1 responses (Content-Length, chunked or close-delimited) from one socket."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-        self.eof = False
-        self.reset = False
-
-    def fill(self, deadline):
-        if self.eof:
-            return False
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        self.sock.settimeout(left)
-        try:
-            d = self.sock.recv(65536)
-        except socket.timeout:
-            return False
-        except (ConnectionResetError, BrokenPipeError):
-            self.eof = self.reset = True
-            return False
-        if not d:
-            self.eof = True
-            return False
-        self.buf += d
-        return True
+class Reader(Run):
+    """Reads HTTP/1.1 responses (Content-Length, chunked or close-delimited) from one socket;
+    http_raw.Run's buffer and fill(), with chunked bodies and a tuple result."""
 
     def response(self, secs=5.0):
         """(status, headers dict, body bytes, interim statuses) or None."""
