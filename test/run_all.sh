@@ -41,28 +41,17 @@ catch2() {
 catch2 "unit (asan+ubsan)" build/unit-tests-san
 catch2 "unit (optimised)" build/unit-tests
 
-if [ -x test/integration_test.sh ]; then
-    out=$(bash test/integration_test.sh build/llm-mock-server-san 2>&1)
-    echo "$out" | grep -E '^(FAIL|skip)' || true
-    line=$(echo "$out" | grep -E '^integration: ' | tail -n 1)
-    echo "${line:-integration: no summary (crashed?)}"
-    p=$(echo "$line" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
-    f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
-    s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-    [ -z "$line" ] && f=1
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-0}))
-    skipped=$((skipped + ${s:-0}))
-fi
-
-# Further suites (test/suite_*.sh): each ends with a line "NAME: P passed, F failed[, S skipped]".
-for suite in test/suite_*.sh; do
-    [ -f "$suite" ] || continue
-    out=$(bash "$suite" 2>&1)
+# suite NAME COMMAND...: a suite that ends with a line "NAME: P passed, F failed[, S skipped]";
+# its FAIL and skip lines are shown, its counts added. No summary, or a failing exit status
+# with no failure counted, counts as one failure.
+suite() {
+    name=$1
+    shift
+    out=$("$@" 2>&1)
     rc=$?
     echo "$out" | grep -E '^(FAIL|skip)' || true
     line=$(echo "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-    echo "${line:-$suite: no summary (crashed?)}"
+    echo "${line:-$name: no summary (crashed?)}"
     p=$(echo "$line" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
     f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
     s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
@@ -71,6 +60,12 @@ for suite in test/suite_*.sh; do
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
+}
+
+suite integration bash test/integration_test.sh build/llm-mock-server-san
+# Further suites (test/suite_*.sh).
+for s_file in test/suite_*.sh; do
+    [ -f "$s_file" ] && suite "$s_file" bash "$s_file"
 done
 
 if [ "$skipped" -gt 0 ]; then
