@@ -3,6 +3,8 @@
 // caller can observe (http-parser's test_scan, llhttp's chunk-size replay).
 #include "http_parser.hpp"
 
+#include "../fuzz/http_driver.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -15,176 +17,23 @@
 
 using namespace lms;
 
+namespace lms_fuzz {  // found by argument-dependent lookup, for Catch's messages
+std::ostream& operator<<(std::ostream& os, const outcome& o) { return os << "{" << describe(o) << "}"; }
+}  // namespace lms_fuzz
+
 namespace {
 
-// What one request parsed to: everything a caller can observe, so two runs compare with ==.
-struct outcome {
-    parse_result result = parse_result::incomplete;
-    uint16_t status = 0;
-    std::string message;
-    http_method method = http_method::other;
-    std::string method_name;
-    std::string target;
-    int version_minor = -1;
-    bool keep_alive = false;
-    bool chunked = false;
-    bool has_content_length = false;
-    bool expect_continue = false;
-    uint64_t content_length = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    size_t consumed = 0;
-    int headers_done = 0;  // times headers_done was returned for this request
-    std::string broken;    // a driver-checked invariant that did not hold ("" when all held)
+// The driver the fuzz targets use (fuzz/http_driver.hpp): the outcome of a request (everything
+// a caller can observe, compared with ==) and feed(), which hands the parser its bytes as a
+// connection receives them and checks each result against the parser's contract (bytes past
+// the valid length poisoned under ASan, complete and error sticky, chunked bodies against an
+// independent decoder).
+using lms_fuzz::outcome;
 
-    bool operator==(const outcome&) const = default;
-};
-
-const char* result_name(parse_result r) {
-    switch (r) {
-    case parse_result::incomplete:
-        return "incomplete";
-    case parse_result::headers_done:
-        return "headers_done";
-    case parse_result::complete:
-        return "complete";
-    case parse_result::error:
-        return "error";
-    }
-    return "?";
-}
-
-std::ostream& operator<<(std::ostream& os, const outcome& o) {
-    os << "{" << result_name(o.result);
-    if (o.result == parse_result::error) {
-        os << " " << o.status << " \"" << o.message << "\"";
-    }
-    if (o.result == parse_result::complete) {
-        os << " " << o.method_name << " " << o.target << " 1." << o.version_minor << " ka=" << o.keep_alive
-           << " chunked=" << o.chunked << " cl=" << (o.has_content_length ? std::to_string(o.content_length) : "-")
-           << " expect=" << o.expect_continue << " headers=" << o.headers.size() << " body=" << o.body.size()
-           << "B consumed=" << o.consumed;
-    }
-    os << " hd=" << o.headers_done;
-    if (!o.broken.empty()) {
-        os << " BROKEN: " << o.broken;
-    }
-    return os << "}";
-}
-
-// One parse() call as a connection makes it: the buffer handed over is an exact-size heap
-// copy, so ASan reports any read past len; chunked decoding's rewrites are copied back.
-parse_result call_parse(http_parser& parser, std::string& pending) {
-    std::unique_ptr<char[]> buf(new char[pending.size()]);
-    std::memcpy(buf.get(), pending.data(), pending.size());
-    const parse_result r = parser.parse(buf.get(), pending.size());
-    pending.assign(buf.get(), pending.size());
-    return r;
-}
-
-outcome snapshot(const http_parser& parser, const std::string& buf, parse_result r, int headers_done) {
-    outcome o;
-    o.result = r;
-    o.headers_done = headers_done;
-    if (r == parse_result::error) {
-        o.status = parser.error_status();
-        o.message = parser.error_message();
-        return o;
-    }
-    if (r != parse_result::complete) {
-        return o;
-    }
-    const http_request& req = parser.request();
-    o.method = req.method;
-    o.method_name = std::string(parser.method_name(buf.data()));
-    o.target = std::string(parser.target(buf.data()));
-    o.version_minor = req.version_minor;
-    o.keep_alive = req.keep_alive;
-    o.chunked = req.chunked;
-    o.has_content_length = req.has_content_length;
-    o.expect_continue = req.expect_continue;
-    o.content_length = req.content_length;
-    for (uint32_t i = 0; i < req.header_count; ++i) {
-        const http_header& h = req.headers[i];
-        o.headers.emplace_back(buf.substr(h.name_off, h.name_len), buf.substr(h.value_off, h.value_len));
-    }
-    o.consumed = parser.consumed();
-    if (o.consumed > buf.size() || size_t{req.body_off} + req.body_len > o.consumed) {
-        o.broken = "consumed or body outside the buffer";
-        return o;
-    }
-    o.body = buf.substr(req.body_off, req.body_len);
-    if (headers_done != 1) {
-        o.broken = "headers_done not returned exactly once";
-    } else if (parser.in_body()) {
-        o.broken = "in_body() after complete";
-    } else if (!req.chunked && req.body_off + req.body_len != o.consumed) {
-        o.broken = "Content-Length body does not end the request";
-    }
-    return o;
-}
-
-// Feeds `input` to one parser as a connection receives it: in pieces ending at `cuts`
-// (ascending), each parse() given all unconsumed bytes so far. On headers_done parse() is
-// called again at once; on complete the request's bytes are dropped, the rest moved to 0 and
-// the parser reset; on error the connection ends. Returns one outcome per request, plus an
+// `input` in pieces ending at `cuts` (ascending): one outcome per request, plus an
 // `incomplete` one if bytes are left over at the end.
 std::vector<outcome> feed(const std::string& input, const std::vector<size_t>& cuts, const http_limits& limits) {
-    http_parser parser(limits);
-    std::vector<outcome> out;
-    std::string pending;
-    size_t next = 0;
-    size_t cut = 0;
-    int headers_done = 0;
-    bool want_bytes = true;
-    for (;;) {
-        if (want_bytes) {
-            if (next == input.size()) {
-                if (!pending.empty()) {
-                    out.push_back(snapshot(parser, pending, parse_result::incomplete, headers_done));
-                    if (parser.in_body() != (headers_done == 1)) {
-                        out.back().broken = "in_body() disagrees with headers_done";
-                    }
-                }
-                return out;
-            }
-            const size_t upto = cut < cuts.size() ? cuts[cut++] : input.size();
-            pending.append(input, next, upto - next);
-            next = upto;
-        }
-        const parse_result r = call_parse(parser, pending);
-        switch (r) {
-        case parse_result::incomplete:
-            want_bytes = true;
-            break;
-        case parse_result::headers_done:
-            ++headers_done;
-            want_bytes = false;
-            if (!parser.in_body()) {
-                out.push_back(snapshot(parser, pending, r, headers_done));
-                out.back().broken = "in_body() false after headers_done";
-                return out;
-            }
-            break;
-        case parse_result::complete:
-            out.push_back(snapshot(parser, pending, r, headers_done));
-            if (call_parse(parser, pending) != parse_result::complete) {
-                out.back().broken = "complete not sticky";
-            }
-            pending.erase(0, parser.consumed());
-            parser.reset();
-            headers_done = 0;
-            want_bytes = pending.empty();
-            break;
-        case parse_result::error:
-            out.push_back(snapshot(parser, pending, r, headers_done));
-            pending.append("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-            if (call_parse(parser, pending) != parse_result::error || parser.error_status() != out.back().status) {
-                out.back().broken = "error not sticky";
-            }
-            return out;
-        }
-    }
+    return lms_fuzz::feed(reinterpret_cast<const uint8_t*>(input.data()), input.size(), cuts, limits);
 }
 
 // Runs `input` one-shot, cut at every byte (two pieces, the cut also at 0 and at the end),
