@@ -105,6 +105,7 @@ struct options {
     double itl_s = 0;           // streaming: expected inter-token latency
     uint32_t tokens = 0;        // streaming: max_tokens sent, and content tokens expected per stream (0: not checked)
     double ramp_s = 0;          // first requests spread over this many seconds
+    bool busy_poll = false;     // never sleep in epoll (the load tool then uses its whole core)
 };
 
 // One source address per 2,000 connections (at most 250): a source address has about 28,000
@@ -148,6 +149,7 @@ bool parse_options(int argc, char** argv, options& o) {
         else if (k == "--itl") o.itl_s = std::atof(v);
         else if (k == "--tokens") o.tokens = uint32_t(std::atol(v));
         else if (k == "--ramp") o.ramp_s = std::atof(v);
+        else if (k == "--busy-poll") o.busy_poll = std::atoi(v) != 0;
         else {
             std::fprintf(stderr, "load_client: unknown option %s\n", k.c_str());
             return false;
@@ -790,7 +792,7 @@ int load::run() {
         if (o_.connect_rate > 0 && opened_ < o_.connections) wake = std::min(wake, t + 1'000'000);
         if (o_.ramp_s > 0 && ramp_cursor_ < opened_) wake = std::min(wake, std::max(ramp_due(ramp_cursor_), t));
         if (o_.duration_s > 0 && sending) wake = std::min(wake, run_ns_ + uint64_t(o_.duration_s * 1e9));
-        uint64_t left = wake > t ? wake - t : 0;
+        uint64_t left = wake > t && !o_.busy_poll ? wake - t : 0;
         timespec ts{time_t(left / 1000000000u), long(left % 1000000000u)};
         int n = epoll_pwait2(ep_, events.data(), int(events.size()), &ts, nullptr);
         for (int k = 0; k < n; ++k) {

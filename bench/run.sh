@@ -31,7 +31,7 @@
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
 # BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
 # STREAM_LEVELS="1000 2000", STREAM_TTFT=0.5, STREAM_ITL=0.02, STREAM_TOKENS=200, STREAM_PER_CONN=2,
-# STREAM_RAMP=1, STREAM_REPS=3.
+# STREAM_RAMP=1, STREAM_REPS=3, STREAM_BUSY_POLL=0.
 set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
@@ -54,6 +54,7 @@ STREAM_TOKENS=${STREAM_TOKENS:-200}
 STREAM_PER_CONN=${STREAM_PER_CONN:-2}
 STREAM_RAMP=${STREAM_RAMP:-1}
 STREAM_REPS=${STREAM_REPS:-3}
+STREAM_BUSY_POLL=${STREAM_BUSY_POLL:-0}  # 1: the load client never sleeps (no wake-up of it per token)
 STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
 CPU_SHARES=${BENCH_CPU_SHARES:-10240}  # cgroup v1 cpu.shares (default 1024) of every bench cgroup
 
@@ -581,7 +582,7 @@ stream_run() {  # stream_run KIND LEVEL REP: appends to the per-(kind, level) li
     cpu0=$(cpu_ns)
     run_load "$raw" "$LC" --port "$SPORT" --connections "$level" --stream 1 --ttft "$STREAM_TTFT" \
         --itl "$STREAM_ITL" --tokens "$STREAM_TOKENS" --requests-per-conn "$STREAM_PER_CONN" \
-        --ramp "$STREAM_RAMP" --timeout 60 --label "stream-$kind-$level"
+        --ramp "$STREAM_RAMP" --busy-poll "$STREAM_BUSY_POLL" --timeout 60 --label "stream-$kind-$level"
     cpu1=$(cpu_ns)
     rq1=$(rq_wait_ms)
     local thr
