@@ -46,6 +46,9 @@
 //       lateness    = receipt of token k - (send + TTFT + k x ITL), signed: the error against the
 //                     absolute schedule, which a server that schedules on absolute times keeps
 //                     from accumulating.
+//     The same three are also computed from the kernel's arrival stamp of each read
+//     (SO_TIMESTAMPNS; on loopback, when the server's write delivered the bytes): a diagnostic
+//     that leaves out the load tool's own delay in getting to the read.
 //     A stream is complete when its answer ends with `data: [DONE]`, no error event, and (with
 //     --tokens) exactly that many content tokens; anything else counts as a bad stream.
 //     --ramp S spreads the first request of connection i to S x i / N after the start, so that
@@ -183,6 +186,7 @@ struct conn {
     bool sse_error = false;     // an error event received
     uint32_t tokens = 0;        // content token events received
     uint64_t last_token_ns = 0; // receipt time of the previous content token
+    uint64_t last_token_kx_ns = 0;  // the same, by the kernel's arrival stamp (0: none)
     char head[HEAD_MAX];
 };
 
@@ -263,6 +267,12 @@ private:
     uint64_t token_events_ = 0, streams_ok_ = 0, streams_bad_ = 0;
     uint64_t bad_tokens_ = 0, bad_no_done_ = 0, bad_error_event_ = 0;
     sample_set ttft_err_, gap_err_, late_;  // ns, signed (see the top)
+    // The same by the kernel's arrival stamp (SO_TIMESTAMPNS) instead of the clock after the
+    // read: on loopback that is when the server's write delivered the bytes, so these leave out
+    // the load tool's own delay in getting to the read (a diagnostic; the figures above rule).
+    uint64_t kx_ns_ = 0;              // arrival stamp of the read in progress, CLOCK_MONOTONIC (0: none)
+    uint64_t realtime_offset_ns_ = 0; // CLOCK_REALTIME - CLOCK_MONOTONIC at the start
+    sample_set k_ttft_err_, k_gap_err_, k_late_;
 };
 
 bool load::open_one(uint32_t i) {
@@ -275,6 +285,7 @@ bool load::open_one(uint32_t i) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (o_.stream) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);  // kernel arrival stamps
     uint32_t sources = o_.sources ? o_.sources : default_sources(o_.connections);
     sockaddr_in src{};
     src.sin_family = AF_INET;
@@ -343,6 +354,7 @@ void load::send_request(uint32_t i, uint64_t started) {
     c.sse_error = false;
     c.tokens = 0;
     c.last_token_ns = 0;
+    c.last_token_kx_ns = 0;
     if (o_.stream) {
         sse_[i].len = 0;
         sse_[i].line_len = 0;
@@ -584,6 +596,16 @@ void load::sse_event_done(uint32_t i) {
         gap_err_.add(int64_t(t - c.last_token_ns) - int64_t(itl_ns_));
     }
     late_.add(int64_t(t - c.started_ns) - int64_t(ttft_ns_ + c.tokens * itl_ns_));
+    if (kx_ns_ != 0) {
+        const uint64_t k = kx_ns_;
+        if (c.tokens == 0) {
+            k_ttft_err_.add(int64_t(k - c.started_ns) - int64_t(ttft_ns_));
+        } else if (c.last_token_kx_ns != 0) {
+            k_gap_err_.add(int64_t(k - c.last_token_kx_ns) - int64_t(itl_ns_));
+        }
+        k_late_.add(int64_t(k - c.started_ns) - int64_t(ttft_ns_ + c.tokens * itl_ns_));
+    }
+    c.last_token_kx_ns = kx_ns_;
     c.last_token_ns = t;
     ++c.tokens;
     ++token_events_;
@@ -615,8 +637,30 @@ void load::read_some(uint32_t i, uint32_t ev) {
     for (;;) {
         conn& c = conns_[i];
         if (c.st == cstate::closed) return;
-        ssize_t r = ::read(c.fd, buf, sizeof buf);
-        if (o_.stream) rx_ns_ = now_ns();  // the receipt time of every event this read completes
+        ssize_t r;
+        if (o_.stream) {
+            // recvmsg for the kernel's arrival stamp of the last segment read (SO_TIMESTAMPNS,
+            // CLOCK_REALTIME), beside the clock read that defines receipt.
+            alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(timespec))];
+            iovec iov{buf, sizeof buf};
+            msghdr mh{};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = ctl;
+            mh.msg_controllen = sizeof ctl;
+            r = ::recvmsg(c.fd, &mh, 0);
+            rx_ns_ = now_ns();  // the receipt time of every event this read completes
+            kx_ns_ = 0;
+            for (cmsghdr* cm = r > 0 ? CMSG_FIRSTHDR(&mh) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec ts;
+                    std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                    kx_ns_ = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec) - realtime_offset_ns_;
+                }
+            }
+        } else {
+            r = ::read(c.fd, buf, sizeof buf);
+        }
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN) fail(i, "io");
@@ -707,6 +751,14 @@ int load::run() {
         ttft_err_.us.reserve(size_t(expect));
         gap_err_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
         late_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+        k_ttft_err_.us.reserve(size_t(expect));
+        k_gap_err_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+        k_late_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+        timespec rt, mono;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        realtime_offset_ns_ = (uint64_t(rt.tv_sec) * 1000000000u + uint64_t(rt.tv_nsec)) -
+                              (uint64_t(mono.tv_sec) * 1000000000u + uint64_t(mono.tv_nsec));
     }
     request_ = "POST " + o_.path + " HTTP/1.1\r\nHost: " + o_.host + ":" + std::to_string(o_.port) +
                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(o_.body.size()) + "\r\n\r\n" +
@@ -889,16 +941,27 @@ int load::stream_report(double cpu_s, double wall_s, uint64_t in_flight) {
     std::printf("  token lateness against the schedule ms (signed, receipt - send - TTFT - k x ITL): p50 %.3f p99 %.3f "
                 "max %.3f\n",
                 late_p50, late_p99, late_max);
+    sample_set k_gap_abs;
+    k_gap_abs.us.reserve(k_gap_err_.us.size());
+    for (int64_t v : k_gap_err_.us) k_gap_abs.us.push_back(v < 0 ? -v : v);
+    const double k_ttft_p50 = ms(k_ttft_err_.pct(50)), k_ttft_p99 = ms(k_ttft_err_.pct(99));
+    const double k_gap_p50 = ms(k_gap_abs.pct(50)), k_gap_p99 = ms(k_gap_abs.pct(99));
+    const double k_late_p50 = ms(k_late_.pct(50)), k_late_p99 = ms(k_late_.pct(99));
+    std::printf("  by the kernel's arrival stamps (SO_TIMESTAMPNS: the load tool's own delay left out; %zu tokens "
+                "stamped): TTFT error p50 %.3f p99 %.3f, gap error p50 %.3f p99 %.3f, lateness p50 %.3f p99 %.3f\n",
+                k_late_.us.size(), k_ttft_p50, k_ttft_p99, k_gap_p50, k_gap_p99, k_late_p50, k_late_p99);
     std::printf("RESULT stream label=%s connections=%u connected=%u streams_ok=%" PRIu64 " streams_bad=%" PRIu64
                 " non2xx=%" PRIu64 " errors=%" PRIu64 " in_flight=%" PRIu64 " token_events=%" PRIu64
                 " seconds=%.3f token_rate=%.1f client_cpu_s=%.3f ttft_err_p50_ms=%.3f ttft_err_p99_ms=%.3f"
                 " ttft_err_max_ms=%.3f ttft_err_min_ms=%.3f gap_err_p50_ms=%.3f gap_err_p99_ms=%.3f gap_err_max_ms=%.3f"
                 " gap_err_signed_min_ms=%.3f gap_err_signed_max_ms=%.3f late_p50_ms=%.3f late_p99_ms=%.3f"
-                " late_max_ms=%.3f ttft_samples=%zu gap_samples=%zu\n",
+                " late_max_ms=%.3f ttft_samples=%zu gap_samples=%zu k_ttft_err_p50_ms=%.3f k_ttft_err_p99_ms=%.3f"
+                " k_gap_err_p50_ms=%.3f k_gap_err_p99_ms=%.3f k_late_p50_ms=%.3f k_late_p99_ms=%.3f k_stamped=%zu\n",
                 o_.label.c_str(), o_.connections, connected_, streams_ok_, streams_bad_, non2xx_, errors, in_flight,
                 token_events_, secs, double(token_events_) / secs, cpu_s, ttft_p50, ttft_p99, ttft_max, ttft_min,
                 gap_p50, gap_p99, gap_max, gap_smin, gap_smax, late_p50, late_p99, late_max, ttft_err_.us.size(),
-                gap_err_.us.size());
+                gap_err_.us.size(), k_ttft_p50, k_ttft_p99, k_gap_p50, k_gap_p99, k_late_p50, k_late_p99,
+                k_late_.us.size());
     return 0;
 }
 

@@ -598,7 +598,7 @@ stream_run() {  # stream_run KIND LEVEL REP: appends to the per-(kind, level) li
     ST_RATE[$kind]="${ST_RATE[$kind]:-} $(kv "$line" token_rate)"
     local k
     for k in ttft_err_p50_ms ttft_err_p99_ms ttft_err_max_ms gap_err_p50_ms gap_err_p99_ms gap_err_max_ms \
-        late_p50_ms late_p99_ms; do
+        late_p50_ms late_p99_ms k_ttft_err_p99_ms k_gap_err_p99_ms k_late_p99_ms; do
         ST_FIG[$kind.$k]="${ST_FIG[$kind.$k]:-} $(kv "$line" $k)"
     done
     ST_CPU[$kind]="${ST_CPU[$kind]:-} $(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN {printf "%.3f", (a - b) / 1e9}')"
@@ -642,6 +642,9 @@ scenario_stream() {
             fig stream "$level" "$kind" "gap error max ms (abs)" "$(echo "${ST_FIG[$kind.gap_err_max_ms]:-}" | median)"
             fig stream "$level" "$kind" "token lateness vs schedule p50 ms" "$(echo "${ST_FIG[$kind.late_p50_ms]:-}" | median)"
             fig stream "$level" "$kind" "token lateness vs schedule p99 ms" "$(echo "${ST_FIG[$kind.late_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "by kernel arrival stamps (load tool's delay left out): TTFT error p99 ms" "$(echo "${ST_FIG[$kind.k_ttft_err_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "by kernel arrival stamps: gap error p99 ms (abs)" "$(echo "${ST_FIG[$kind.k_gap_err_p99_ms]:-}" | median)"
+            fig stream "$level" "$kind" "by kernel arrival stamps: lateness vs schedule p99 ms" "$(echo "${ST_FIG[$kind.k_late_p99_ms]:-}" | median)"
             fig stream "$level" "$kind" "server CPU s (whole run)" "$(echo "${ST_CPU[$kind]:-}" | median)"
             fig stream "$level" "$kind" "server CPU us per token event" "$(echo "${ST_CPUEV[$kind]:-}" | median)"
             fig stream "$level" "$kind" "load tool CPU % of its core" "$(echo "${ST_TOOL[$kind]:-}" | median)"

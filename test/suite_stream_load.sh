@@ -52,6 +52,9 @@ if start_server stream RESPONSE_DELAY_SECONDS=0 TTFT_SECONDS=0.2 ITL_SECONDS=0.0
     fcheck "ours: inter-token gap error p50 under 10 ms" "a >= 0 && a < 10" "$(kv "$RES" gap_err_p50_ms)"
     fcheck "ours: token lateness against the schedule p50 within 0..100 ms" "a > -1 && a < 100" \
         "$(kv "$RES" late_p50_ms)"
+    eq "ours: every token also carries the kernel's arrival stamp" "$(kv "$RES" k_stamped)" 1200
+    fcheck "ours: kernel-stamped lateness p50 within 0..100 ms, not after the receipt figure" \
+        "a > -1 && a < 100 && a <= b + 0.001" "$(kv "$RES" k_late_p50_ms)" "$(kv "$RES" late_p50_ms)"
     fcheck "ours: two streams of TTFT + 29 x ITL (0.78 s) plus the ramp take 1.6-5 s" "a >= 1.6 && a < 5" \
         "$(kv "$RES" seconds)"
     contains "ours: the report names the TTFT and gap error lines" "$T/a" "inter-token gap error ms (|gap - ITL|"
