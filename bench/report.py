@@ -94,8 +94,9 @@ def main():
         "stream": "stream: {} concurrent SSE streams, TTFT " + os.environ.get("STREAM_TTFT", "0.5") + " s, ITL "
                   + os.environ.get("STREAM_ITL", "0.02") + " s, " + os.environ.get("STREAM_TOKENS", "200")
                   + " tokens, " + os.environ.get("STREAM_PER_CONN", "2") + " streams per connection "
-                  "(bench/load_client --stream 1; medians of " + os.environ.get("STREAM_REPS", "3")
-                  + " runs, servers alternating; errors: TTFT signed, gaps |gap - ITL|; nginx cannot stream per token)",
+                  "(bench/load_client --stream 1; each run the median of " + os.environ.get("STREAM_REPS", "3")
+                  + " repetitions, servers alternating; errors: TTFT signed, gaps |gap - ITL|; nginx cannot stream"
+                  " per token)",
     }
     micro = [(k, v) for k, v in figs.items() if k[0] == "micro"]
     if micro:
