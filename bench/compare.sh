@@ -1,0 +1,104 @@
+#!/bin/bash
+# bench/compare.sh: two builds of llm-mock-server and the reference server side by side in ONE
+# run, at delay 0 (wrk + bench/post.lua), for before/after figures of a change to hot code.
+# Each run starts a fresh server pinned to core 0 (taskset) and wrk pinned to core 1; the
+# servers alternate within every repetition so that a noisy neighbour hits all of them alike.
+# Server CPU per request is utime+stime from /proc/PID/stat over the measured run.
+#
+#   bench/compare.sh BEFORE_BIN AFTER_BIN
+#
+# Environment: COMPARE_LEVELS="64 256", COMPARE_REPS=5, COMPARE_SECONDS=5.
+# Output: one line per run, then medians per server and level (CPU us/request, requests/s).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BEFORE=${1:?before binary}
+AFTER=${2:?after binary}
+REF=build/bench/reference_server
+LEVELS=${COMPARE_LEVELS:-64 256}
+REPS=${COMPARE_REPS:-5}
+SECS=${COMPARE_SECONDS:-5}
+HZ=$(getconf CLK_TCK)
+OUT=$(mktemp -d /tmp/lms-compare.XXXXXX)
+BODY=$OUT/body.json
+SPID=
+
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 12000))
+        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
+    done
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+        sleep 0.05
+    done
+}
+stop() {
+    [ -n "$SPID" ] || return
+    kill -TERM "$SPID" 2>/dev/null
+    for _ in $(seq 60); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    SPID=
+}
+trap 'stop; exit 130' INT TERM
+
+# The body the reference serves: ours, captured once.
+port=$(free_port)
+"$AFTER" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 --worker-threads 1 2>/dev/null &
+SPID=$!
+wait_port "$port"
+curl -s -m 2 -X POST "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"model":"qwen-plus","messages":[{"role":"user","content":"Hello"}]}' -o "$BODY"
+stop
+[ -s "$BODY" ] || { echo "compare: no body captured" >&2; exit 1; }
+
+: >"$OUT/runs.tsv"
+for r in $(seq "$REPS"); do
+    for c in $LEVELS; do
+        # Rotate the order each repetition.
+        case $((r % 3)) in
+        1) order="before after reference" ;;
+        2) order="after reference before" ;;
+        0) order="reference before after" ;;
+        esac
+        for kind in $order; do
+            port=$(free_port)
+            case $kind in
+            before) taskset -c 0 "$BEFORE" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 2>/dev/null & ;;
+            after) taskset -c 0 "$AFTER" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 2>/dev/null & ;;
+            reference) taskset -c 0 "$REF" --port "$port" --body "$BODY" --delay-ms 0 --max-concurrent 655350 2>/dev/null & ;;
+            esac
+            SPID=$!
+            wait_port "$port"
+            url=http://127.0.0.1:$port/v1/chat/completions
+            taskset -c 1 wrk -t1 -c"$c" -d1s -s bench/post.lua "$url" >/dev/null 2>&1
+            t0=$(cpu_ticks "$SPID")
+            taskset -c 1 wrk -t1 -c"$c" -d"${SECS}s" -s bench/post.lua "$url" >"$OUT/wrk.txt" 2>&1
+            t1=$(cpu_ticks "$SPID")
+            stop
+            n=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
+            rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/wrk.txt")
+            bad=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk.txt")
+            us=$(awk -v a="$t1" -v b="$t0" -v n="$n" -v hz="$HZ" 'BEGIN {printf "%.2f", (a - b) * 1e6 / hz / n}')
+            printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$kind" "$us" "$rps" "${bad:-0}" | tee -a "$OUT/runs.tsv"
+        done
+    done
+done
+
+echo
+echo "medians of $REPS runs x ${SECS}s (server on core 0, wrk -t1 on core 1)"
+printf '%-6s %-10s %14s %12s\n' conns server "CPU us/req" "requests/s"
+for c in $LEVELS; do
+    for kind in before after reference; do
+        awk -F'\t' -v c="$c" -v k="$kind" '$1 == c && $2 == k {print $3, $4}' "$OUT/runs.tsv" |
+            sort -g -k1,1 | awk '{u[NR] = $1} END {printf "%s", u[int((NR + 1) / 2)]}' >"$OUT/u"
+        awk -F'\t' -v c="$c" -v k="$kind" '$1 == c && $2 == k {print $4}' "$OUT/runs.tsv" |
+            sort -g | awk '{v[NR] = $1} END {printf "%s", v[int((NR + 1) / 2)]}' >"$OUT/v"
+        printf '%-6s %-10s %14s %12s\n' "$c" "$kind" "$(cat "$OUT/u")" "$(cat "$OUT/v")"
+    done
+done
+echo "(raw runs: $OUT/runs.tsv)"
