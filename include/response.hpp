@@ -7,6 +7,7 @@
 // overflows; callers check it. Any thread may call these (no shared state).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <string_view>
 
@@ -23,8 +24,24 @@ struct out_buf {
 
     out_buf(char* mem, size_t capacity) noexcept : p(mem), cap(capacity) {}
 
-    void append(std::string_view s) noexcept;
-    void append(char c) noexcept;
+    // Inline: most appends are literals, whose memcpy the compiler then expands in place.
+    void append(std::string_view s) noexcept {
+        if (s.size() > cap - len) {
+            append_slow(s);
+            return;
+        }
+        if (!s.empty()) {  // an empty view may have a null data(): memcpy must not see it
+            std::memcpy(p + len, s.data(), s.size());
+            len += s.size();
+        }
+    }
+    void append(char c) noexcept {
+        if (len == cap) {
+            truncated = true;
+            return;
+        }
+        p[len++] = c;
+    }
     // fmt into the remaining space; sets truncated when it does not fit.
     template <class... Args>
     void format(fmt::format_string<Args...> f, Args&&... args) noexcept {
@@ -36,8 +53,16 @@ struct out_buf {
             len += r.size;
         }
     }
+    // The decimal digits of v (with '-' when negative), as fmt's "{}" writes them.
+    void append_decimal(int64_t v) noexcept;
     [[nodiscard]] std::string_view view() const noexcept { return {p, len}; }
+
+private:
+    void append_slow(std::string_view s) noexcept;  // the part that fits, then truncated
 };
+
+// Writes the decimal digits of v into out (1 to 20 bytes, no terminator); returns the count.
+size_t format_decimal(uint64_t v, char out[20]) noexcept;
 
 // "OK", "Bad Request", ...; "Unknown" for a code not used by this server.
 [[nodiscard]] std::string_view status_reason(int status) noexcept;

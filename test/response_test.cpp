@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "response.hpp"
 
@@ -54,6 +57,75 @@ TEST_CASE("response: head and error envelope") {
     render_error_body(p, "m", "invalid_request_error", "messages", "");
     CHECK(std::string(p.view()) ==
           R"({"error":{"message":"m","type":"invalid_request_error","param":"messages","code":null}})");
+}
+
+// render_head and append_decimal are hand-rolled for speed: they must write exactly what the
+// fmt rendering they replaced wrote, whole and cut at every buffer size.
+TEST_CASE("response: the hand-rolled head and decimals equal the fmt rendering") {
+    struct head_case {
+        int status;
+        std::string_view type;
+        size_t length;
+        bool keep_alive;
+        std::string_view extra;
+    };
+    const head_case cases[] = {
+        {200, "application/json", 451, true, ""},
+        {503, "application/json", 0, false, "Retry-After: 1\r\nx-should-retry: true\r\n"},
+        {404, "text/plain; version=0.0.4; charset=utf-8", 18446744073709551615ull, true, ""},
+        {100, "", 9, false, "A: b\r\n"},
+        {999, "x", 10, true, ""},
+        {-7, "x", 99, true, ""},
+    };
+    const std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    for (const head_case& k : cases) {
+        std::string want = fmt::format(
+            "HTTP/1.1 {} {}\r\nServer: llm-mock-server\r\nDate: {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}{}",
+            k.status, status_reason(k.status), date, k.type, k.length, k.extra,
+            k.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+        for (size_t cap = 0; cap <= want.size() + 1; ++cap) {
+            char mem[512];
+            out_buf o(mem, cap);
+            o.append("");  // an empty prefix changes nothing
+            render_head(o, k.status, k.type, k.length, k.keep_alive, date, k.extra);
+            INFO("status " << k.status << " cap " << cap);
+            CHECK(std::string(o.view()) == want.substr(0, cap));
+            CHECK(o.truncated == (cap < want.size()));
+        }
+        // After a prefix: the head lands behind it.
+        char mem[512];
+        out_buf o(mem, sizeof mem);
+        o.append("ab");
+        render_head(o, k.status, k.type, k.length, k.keep_alive, date, k.extra);
+        CHECK(std::string(o.view()) == "ab" + want);
+    }
+    const int64_t numbers[] = {0, 1, 9, 10, 99, 100, 101, 999, 1000, 1700000000, -1, -10, -1700000000,
+                               INT64_MAX, INT64_MIN};
+    for (int64_t n : numbers) {
+        char mem[32];
+        out_buf o(mem, sizeof mem);
+        o.append_decimal(n);
+        CHECK(std::string(o.view()) == fmt::format("{}", n));
+        out_buf t(mem, 3);
+        t.append_decimal(n);
+        CHECK(std::string(t.view()) == fmt::format("{}", n).substr(0, 3));
+        CHECK(t.truncated == (fmt::format("{}", n).size() > 3));
+    }
+    for (uint64_t n : {uint64_t(0), uint64_t(7), uint64_t(42), uint64_t(12345), UINT64_MAX}) {
+        char d[20];
+        CHECK(std::string(d, format_decimal(n, d)) == fmt::format("{}", n));
+    }
+}
+
+TEST_CASE("response: completion ids are chatcmpl- and 32 lowercase hex digits of hi, lo") {
+    const uint64_t values[] = {0, 1, 0xabcdef, 0x0123456789abcdefull, 0xfedcba9876543210ull, UINT64_MAX,
+                               0x9e3779b97f4a7c15ull};
+    for (uint64_t hi : values) {
+        for (uint64_t lo : values) {
+            char id[41];
+            CHECK(std::string(format_completion_id(hi, lo, id)) == fmt::format("chatcmpl-{:016x}{:016x}", hi, lo));
+        }
+    }
 }
 
 TEST_CASE("response: the original chat body with id, created and model") {
