@@ -18,6 +18,8 @@ class object;
 
 namespace lms {
 
+struct body_fields;  // the top-level fields of a request body (chat_body.cpp)
+
 struct chat_request {
     std::string_view model;    // valid until the next read(); empty when absent
     std::string_view last_user;  // the last user message's text (first text part), for echo
@@ -71,7 +73,7 @@ public:
 
 private:
     // model, stream, stream_options, max_tokens: shared by chat and completions.
-    bool read_common(simdjson::dom::object& obj, chat_request& out, body_error& err) noexcept;
+    bool read_common(const body_fields& f, chat_request& out, body_error& err) noexcept;
 
     std::unique_ptr<simdjson::dom::parser> parser_;
 };

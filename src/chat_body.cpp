@@ -60,19 +60,52 @@ std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) n
 
 }  // namespace
 
+// The top-level fields read() and read_completion() look at, found in one pass over the
+// object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
+// its name, as at_key() would find it.
+struct body_fields {
+    simdjson::dom::element messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens;
+    bool has_messages = false, has_prompt = false, has_model = false, has_stream = false,
+         has_stream_options = false, has_max_completion_tokens = false, has_max_tokens = false;
+
+    explicit body_fields(simdjson::dom::object obj) noexcept {
+        for (simdjson::dom::key_value_pair kv : obj) {
+            const std::string_view k = kv.key;
+            auto take = [&](std::string_view name, bool& has, simdjson::dom::element& e) {
+                if (!has && k == name) {
+                    has = true;
+                    e = kv.value;
+                }
+            };
+            switch (k.size()) {
+            case 5: take("model", has_model, model); break;
+            case 6:
+                take("stream", has_stream, stream);
+                take("prompt", has_prompt, prompt);
+                break;
+            case 8: take("messages", has_messages, messages); break;
+            case 10: take("max_tokens", has_max_tokens, max_tokens); break;
+            case 14: take("stream_options", has_stream_options, stream_options); break;
+            case 21: take("max_completion_tokens", has_max_completion_tokens, max_completion_tokens); break;
+            default: break;
+            }
+        }
+    }
+};
+
 bool chat_body_reader::read(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
     out = chat_request{};
     simdjson::dom::object obj;
     if (!parse_object(*parser_, body, len, obj, err)) {
         return false;
     }
-    simdjson::dom::element v;
+    const body_fields f(obj);
     simdjson::dom::array messages;
-    if (obj["messages"].get(v) != simdjson::SUCCESS) {
+    if (!f.has_messages) {
         err = {"Missing required parameter: 'messages'.", "messages"};
         return false;
     }
-    if (v.get(messages) != simdjson::SUCCESS) {
+    if (f.messages.get(messages) != simdjson::SUCCESS) {
         err = {"Invalid type for 'messages': expected an array of message objects.", "messages"};
         return false;
     }
@@ -82,17 +115,33 @@ bool chat_body_reader::read(const char* body, size_t len, chat_request& out, bod
         return false;
     }
     for (simdjson::dom::element m : messages) {
-        simdjson::dom::element content;
-        if (m["content"].get(content) != simdjson::SUCCESS) {
+        // The first "content" and "role" of each message object, in one pass; a message
+        // without content (or not an object) is skipped.
+        simdjson::dom::object mo;
+        if (m.get(mo) != simdjson::SUCCESS) {
+            continue;
+        }
+        simdjson::dom::element content, role_value;
+        bool has_content = false, has_role = false;
+        for (simdjson::dom::key_value_pair kv : mo) {
+            if (!has_content && kv.key == "content") {
+                has_content = true;
+                content = kv.value;
+            } else if (!has_role && kv.key == "role") {
+                has_role = true;
+                role_value = kv.value;
+            }
+        }
+        if (!has_content) {
             continue;
         }
         std::string_view text = content_text(content, out.prompt_bytes);
         std::string_view role;
-        if (m["role"].get(role) == simdjson::SUCCESS && role == "user") {
+        if (has_role && role_value.get(role) == simdjson::SUCCESS && role == "user") {
             out.last_user = text;
         }
     }
-    return read_common(obj, out, err);
+    return read_common(f, out, err);
 }
 
 bool chat_body_reader::read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
@@ -101,11 +150,12 @@ bool chat_body_reader::read_completion(const char* body, size_t len, chat_reques
     if (!parse_object(*parser_, body, len, obj, err)) {
         return false;
     }
-    simdjson::dom::element v;
-    if (obj["prompt"].get(v) != simdjson::SUCCESS) {
+    const body_fields f(obj);
+    if (!f.has_prompt) {
         err = {"Missing required parameter: 'prompt'.", "prompt"};
         return false;
     }
+    const simdjson::dom::element v = f.prompt;
     std::string_view s;
     simdjson::dom::array arr;
     if (v.get(s) == simdjson::SUCCESS) {
@@ -127,7 +177,7 @@ bool chat_body_reader::read_completion(const char* body, size_t len, chat_reques
         return false;
     }
     out.message_count = 1;
-    return read_common(obj, out, err);
+    return read_common(f, out, err);
 }
 
 bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept {
@@ -241,35 +291,43 @@ bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_r
     return true;
 }
 
-bool chat_body_reader::read_common(simdjson::dom::object& obj, chat_request& out, body_error& err) noexcept {
-    simdjson::dom::element v;
-    if (obj["model"].get(v) == simdjson::SUCCESS && !v.is_null()) {
-        if (v.get(out.model) != simdjson::SUCCESS) {
+bool chat_body_reader::read_common(const body_fields& f, chat_request& out, body_error& err) noexcept {
+    if (f.has_model && !f.model.is_null()) {
+        if (f.model.get(out.model) != simdjson::SUCCESS) {
             err = {"Invalid type for 'model': expected a string.", "model"};
             return false;
         }
     }
-    if (obj["stream"].get(v) == simdjson::SUCCESS && !v.is_null()) {
-        if (v.get(out.stream) != simdjson::SUCCESS) {
+    if (f.has_stream && !f.stream.is_null()) {
+        if (f.stream.get(out.stream) != simdjson::SUCCESS) {
             err = {"Invalid type for 'stream': expected a boolean.", "stream"};
             return false;
         }
     }
-    if (obj["stream_options"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+    if (f.has_stream_options && !f.stream_options.is_null()) {
         simdjson::dom::element iu;
-        if (v["include_usage"].get(iu) == simdjson::SUCCESS && iu.get(out.include_usage) != simdjson::SUCCESS) {
+        if (f.stream_options["include_usage"].get(iu) == simdjson::SUCCESS && iu.get(out.include_usage) != simdjson::SUCCESS) {
             err = {"Invalid type for 'stream_options.include_usage': expected a boolean.",
                    "stream_options.include_usage"};
             return false;
         }
     }
-    for (const char* name : {"max_completion_tokens", "max_tokens"}) {
-        if (obj[name].get(v) == simdjson::SUCCESS && !v.is_null()) {
+    // max_completion_tokens first: the newer name wins when both are given.
+    const struct {
+        bool has;
+        simdjson::dom::element v;
+        const char* name;
+        const char* bad;
+    } limits[] = {
+        {f.has_max_completion_tokens, f.max_completion_tokens, "max_completion_tokens",
+         "Invalid 'max_completion_tokens': expected a positive integer."},
+        {f.has_max_tokens, f.max_tokens, "max_tokens", "Invalid 'max_tokens': expected a positive integer."},
+    };
+    for (const auto& l : limits) {
+        if (l.has && !l.v.is_null()) {
             uint64_t n;
-            if (v.get(n) != simdjson::SUCCESS || n == 0) {
-                err = {name[4] == 'c' ? "Invalid 'max_completion_tokens': expected a positive integer."
-                                      : "Invalid 'max_tokens': expected a positive integer.",
-                       name};
+            if (l.v.get(n) != simdjson::SUCCESS || n == 0) {
+                err = {l.bad, l.name};
                 return false;
             }
             out.has_max_tokens = true;

@@ -76,3 +76,47 @@ TEST_CASE("chat body: a body of exactly the configured limit parses") {
     CHECK(q.message_count == 1);
     // Larger bodies never reach the reader: the HTTP parser refuses them with 413.
 }
+
+// The reader finds its fields in one pass over each object: the result must be what a lookup
+// by name (simdjson's at_key: the first field of that name) gives, in any field order.
+TEST_CASE("chat body: one-pass field lookup keeps the first field of a name, in any order") {
+    chat_body_reader r(16384);
+    chat_request q;
+    body_error e;
+    // Duplicates: the first one counts, the second is not even type-checked.
+    REQUIRE(read(r, R"({"model":"a","messages":[{"role":"user","content":"x"}],"model":5,"stream":true,"stream":"no"})",
+                 q, e));
+    CHECK(q.model == "a");
+    CHECK(q.stream);
+    CHECK_FALSE(read(r, R"({"model":5,"messages":[{"content":"x"}],"model":"a"})", q, e));
+    CHECK(std::string(e.param) == "model");
+    // Fields after the messages, before them, and a messages array that comes second.
+    REQUIRE(read(r, R"({"max_tokens":7,"stream_options":{"include_usage":true},"messages":[{"content":"hey","role":"user"}],"messages":7})",
+                 q, e));
+    CHECK(q.max_tokens == 7);
+    CHECK(q.include_usage);
+    CHECK(q.last_user == "hey");
+    CHECK(q.prompt_bytes == 3);
+    // Both limits: max_completion_tokens wins wherever it stands; a null one is skipped.
+    REQUIRE(read(r, R"({"max_tokens":9,"messages":[{}],"max_completion_tokens":4})", q, e));
+    CHECK(q.max_tokens == 4);
+    REQUIRE(read(r, R"({"max_completion_tokens":null,"messages":[{}],"max_tokens":9})", q, e));
+    CHECK(q.max_tokens == 9);
+    CHECK_FALSE(read(r, R"({"max_completion_tokens":0,"messages":[{}],"max_tokens":9})", q, e));
+    CHECK(std::string(e.param) == "max_completion_tokens");
+    // Messages: non-objects and objects without content are skipped; the first role and
+    // content of a message count; the last user message is echoed; names are case-sensitive.
+    REQUIRE(read(r,
+                 R"({"messages":[1,"s",{"role":"user"},{"content":"sys","role":"system"},)"
+                 R"({"role":"user","content":"first","content":"dup","role":"assistant"},)"
+                 R"({"Role":"user","content":"nouser"},{"content":[{"text":"ab"},{"text":"cd"}],"role":"user"}],)"
+                 R"("Model":"x"})",
+                 q, e));
+    CHECK(q.message_count == 7);
+    CHECK(q.last_user == "ab");
+    CHECK(q.prompt_bytes == 3 + 5 + 6 + 4);
+    CHECK(q.model.empty());
+    // Missing messages is reported before a badly typed model, as before.
+    CHECK_FALSE(read(r, R"({"model":5})", q, e));
+    CHECK(std::string(e.param) == "messages");
+}
