@@ -272,7 +272,9 @@ constexpr uint64_t MAX_CONTENT_LENGTH = 0x7fffffffffffffffULL;  // 2^63 - 1
 
 }  // namespace
 
-http_parser::http_parser(const http_limits& limits) noexcept : limits_(limits), req_{} {
+// req_ is not value-initialised: its 64-entry header array (512 bytes) would be zeroed for
+// every lent read buffer. reset() sets every other field; header_count says what is live.
+http_parser::http_parser(const http_limits& limits) noexcept : limits_(limits) {
     if (limits_.max_header_bytes > 65535) {
         limits_.max_header_bytes = 65535;
     }
