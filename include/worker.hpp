@@ -132,7 +132,7 @@ private:
     void handle(connection& c, read_area& ra) noexcept;
     void handle_generate(connection& c, read_area& ra, answer_api api) noexcept;
     void handle_embeddings(connection& c, read_area& ra) noexcept;
-    void answer_whole(connection& c) noexcept;
+    void answer_whole(connection& c, bool from_timer) noexcept;
     void stream_step(connection& c) noexcept;
     void stream_write(connection& c, std::string_view events, bool last) noexcept;
     void end_answer(connection& c) noexcept;
@@ -150,6 +150,7 @@ private:
     void finish_response(connection& c) noexcept;
     void linger(connection& c) noexcept;
     void set_timer(connection& c, timer_kind k, uint64_t at_ms) noexcept;
+    void refresh_clock() noexcept;  // now_ns_ and now_tick_ from the monotonic clock
     void close_conn(connection& c, bool aborted) noexcept;
     [[nodiscard]] bool acquire_in(connection& c) noexcept;
     void release_in(connection& c) noexcept;
@@ -179,7 +180,9 @@ private:
     conn_list holders_;  // connections holding a read buffer, oldest first
     std::unique_ptr<char[]> scratch_;  // response rendering
     size_t scratch_size_;
-    uint64_t now_tick_ = 0;
+    uint64_t now_ns_ = 0;    // monotonic time of this loop wakeup (refreshed before timers fire)
+    uint64_t now_tick_ = 0;  // now_ns_ in wheel ticks
+    int64_t now_unix_ = 0;   // unix seconds of this loop wakeup: "created" and Date
     uint32_t open_ = 0;
     bool draining_ = false;
     bool done_ = false;

@@ -141,7 +141,12 @@ void worker::run() noexcept {
         uint64_t next = wheel_.next_wakeup();
         loop_.arm(next == ~uint64_t(0) ? next : next * TICK_NS);
         int n = loop_.wait(events, MAX_EVENTS, -1);
-        now_tick_ = now_tick();  // for what needs "about now" (buffer ages); timers read the clock
+        // The clocks are read once per wakeup, not per request: admission times, "created",
+        // Date, buffer ages and the header/idle deadlines of this batch all use the wakeup's
+        // time (every request handled in it had arrived by then). Answers sent from timers
+        // read the clock afresh (their lateness is measured, see answer_whole).
+        refresh_clock();
+        now_unix_ = unix_seconds();
         for (int i = 0; i < n; ++i) {
             uint64_t d = events[i].data.u64;
             if (d == event_loop::TIMER_TAG) {
@@ -160,7 +165,7 @@ void worker::run() noexcept {
             }
         }
         resume_waiters();
-        now_tick_ = now_tick();
+        refresh_clock();  // the batch took time: timers due by now fire now
         if (now_tick_ >= wheel_.next_wakeup()) {
             wheel_.expire(now_tick_, [this](timer_entry* e) { on_timer(e); });
         }
@@ -338,7 +343,7 @@ void worker::on_timer(timer_entry* e) noexcept {
         if (c.phase == conn_phase::streaming) {
             stream_step(c);
         } else {
-            answer_whole(c);
+            answer_whole(c, true);
         }
         if (c.phase == conn_phase::reading) {
             resume(c);
@@ -398,10 +403,14 @@ void worker::do_read(connection& c) noexcept {
             if (size_t(r) < room) {
                 c.readable = false;
             }
-            if (c.timer_for == timer_kind::idle) {
-                set_timer(c, timer_kind::header, now_tick() + ms_ticks(srv_.cfg.header_timeout_ms));
-            }
             process(c);
+            // The first bytes of a request start its header timeout. Armed only when they
+            // did not make a whole request: one that completed was answered (or is waiting)
+            // and set its own timer, so the common case costs no header timer at all.
+            if (c.timer_for == timer_kind::idle && c.phase == conn_phase::reading && c.in != nullptr &&
+                c.in->len > 0) {
+                set_timer(c, timer_kind::header, now_tick_ + ms_ticks(srv_.cfg.header_timeout_ms));
+            }
             continue;
         }
         if (r < 0 && errno == EINTR) {
@@ -447,7 +456,9 @@ void worker::process(connection& c) noexcept {
             return;
         case parse_result::complete: {
             size_t used = ra->parser.consumed();
-            if (c.timer_for == timer_kind::header) {
+            if (c.timer_for == timer_kind::header || c.timer_for == timer_kind::idle) {
+                // No timeout while the request is answered (an idle timer is still armed when
+                // the request came whole in one read, see do_read).
                 wheel_.cancel(&c.timer);
                 c.timer_for = timer_kind::none;
             }
@@ -806,8 +817,8 @@ void worker::handle_generate(connection& c, read_area& ra, answer_api api) noexc
     c.original_body = api == answer_api::chat && !timed && cfg.content == content_mode::original &&
                       cfg.output_tokens == 0 && !ov.has_tokens && !body.has_max_tokens;
     c.id_n = (uint64_t(index_) << 48) + id_counter_++;
-    c.created = unix_seconds();
-    c.admitted_ns = monotonic_ns();
+    c.created = now_unix_;
+    c.admitted_ns = now_ns_;
     worker_stats::bump(stats_.prompt_tokens, c.original_body ? 3019 : c.prompt_tokens);
 
     // When: the plain delay, or TTFT (+ ITL per further token for a whole answer), each drawn
@@ -832,7 +843,7 @@ void worker::handle_generate(connection& c, read_area& ra, answer_api api) noexc
     c.due_ns = c.admitted_ns + first_ns;
     if (!c.stream) {
         if (first_ns == 0) {
-            answer_whole(c);
+            answer_whole(c, false);
             return;
         }
         c.phase = conn_phase::waiting;
@@ -885,7 +896,7 @@ void worker::handle_embeddings(connection& c, read_area& ra) noexcept {
 }
 
 // A whole (non-streamed) answer, at its time.
-void worker::answer_whole(connection& c) noexcept {
+void worker::answer_whole(connection& c, bool from_timer) noexcept {
     if (c.fault_kind == fault::disconnect) {
         worker_stats::bump(stats_.faults[unsigned(fault::disconnect)]);
         reset_connection(c);
@@ -905,7 +916,9 @@ void worker::answer_whole(connection& c) noexcept {
         render_full_body(b, m, answer_text(c), c.tokens_total, c.finish_length ? "length" : "stop",
                          usage_counts{c.prompt_tokens, c.tokens_total});
     }
-    uint64_t now = monotonic_ns();
+    // Served now: from a timer, the clock read afresh (a batch of timers takes time, and the
+    // lateness histogram must show it); at delay 0, the admission time itself.
+    uint64_t now = from_timer ? monotonic_ns() : c.admitted_ns;
     stats_.observe_delay((now - c.admitted_ns) / 1000, (c.due_ns - c.admitted_ns) / 1000);
     worker_stats::bump(stats_.generated_tokens, c.original_body ? 104 : c.tokens_total);
     worker_stats::bump(c.finish_length ? stats_.finished_length : stats_.finished_stop);
@@ -1184,7 +1197,7 @@ void worker::finish_response(connection& c) noexcept {
     c.phase = conn_phase::reading;
     bool pending = c.in != nullptr && c.in->len > 0;
     set_timer(c, pending ? timer_kind::header : timer_kind::idle,
-              now_tick() + ms_ticks(pending ? srv_.cfg.header_timeout_ms : srv_.cfg.idle_timeout_ms));
+              now_tick_ + ms_ticks(pending ? srv_.cfg.header_timeout_ms : srv_.cfg.idle_timeout_ms));
 }
 
 // After an error the client may still be sending (a body we refused): closing now would
@@ -1194,10 +1207,15 @@ void worker::linger(connection& c) noexcept {
     release_in(c);
     ::shutdown(c.fd, SHUT_WR);
     c.phase = conn_phase::lingering;
-    set_timer(c, timer_kind::linger, now_tick() + ms_ticks(LINGER_MS));
+    set_timer(c, timer_kind::linger, now_tick_ + ms_ticks(LINGER_MS));
 }
 
 // ---- bookkeeping ------------------------------------------------------------------------
+
+void worker::refresh_clock() noexcept {
+    now_ns_ = monotonic_ns();
+    now_tick_ = now_ns_ / TICK_NS;
+}
 
 void worker::set_timer(connection& c, timer_kind k, uint64_t at_tick) noexcept {
     wheel_.cancel(&c.timer);
@@ -1359,7 +1377,7 @@ void worker::begin_drain() noexcept {
 }
 
 std::string_view worker::date() noexcept {
-    int64_t t = unix_seconds();
+    int64_t t = now_unix_;
     if (t != date_sec_) {
         date_sec_ = t;
         format_http_date(t, date_);
