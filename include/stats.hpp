@@ -18,8 +18,11 @@ inline constexpr unsigned STATUS_COUNT = sizeof STATUSES / sizeof STATUSES[0];
 // Histogram bucket upper bounds in seconds (+Inf is implicit).
 inline constexpr double DELAY_BUCKETS[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60};
 inline constexpr unsigned DELAY_BUCKET_COUNT = sizeof DELAY_BUCKETS / sizeof DELAY_BUCKETS[0];
-// Lateness of a delayed answer or token (served time minus scheduled time), in seconds.
-inline constexpr double LATE_BUCKETS[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+// Lateness of a delayed answer or token (served time minus scheduled time), in seconds. Fine
+// below 1 ms (0.05, 0.1, 0.25, 0.5 ms): the wheel ticks in 0.1 ms, and "within 1 ms of the
+// deadline" must be readable from the buckets.
+inline constexpr double LATE_BUCKETS[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+                                          0.01,    0.025,  0.05,    0.1,    0.25,  1};
 inline constexpr unsigned LATE_BUCKET_COUNT = sizeof LATE_BUCKETS / sizeof LATE_BUCKETS[0];
 // Inter-token gaps (vLLM's time_per_output_token buckets, roughly).
 inline constexpr double ITL_BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,

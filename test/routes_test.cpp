@@ -50,5 +50,17 @@ TEST_CASE("routes: health and metrics bodies") {
     CHECK(text.find("llm_mock_response_delay_seconds_bucket{le=\"10\"} 0\n") != std::string::npos);
     CHECK(text.find("llm_mock_response_delay_seconds_bucket{le=\"15\"} 1\n") != std::string::npos);
     CHECK(text.find("llm_mock_response_lateness_seconds_bucket{le=\"0.001\"} 1\n") != std::string::npos);
+    // The lateness buckets below 1 ms: 0.05, 0.1, 0.25, 0.5 ms (a 1 ms late answer is above them).
+    CHECK(text.find("llm_mock_response_lateness_seconds_bucket{le=\"5e-05\"} 0\n"
+                    "llm_mock_response_lateness_seconds_bucket{le=\"0.0001\"} 0\n"
+                    "llm_mock_response_lateness_seconds_bucket{le=\"0.00025\"} 0\n"
+                    "llm_mock_response_lateness_seconds_bucket{le=\"0.0005\"} 0\n"
+                    "llm_mock_response_lateness_seconds_bucket{le=\"0.001\"} 1\n") != std::string::npos);
+    s.stats[1].observe_delay(200, 0);  // 0.2 ms late: the 0.25 ms bucket
+    out_buf m2(mem, METRICS_BODY_MAX);
+    render_metrics(m2, s);
+    std::string text2(m2.view());
+    CHECK(text2.find("llm_mock_response_lateness_seconds_bucket{le=\"0.0001\"} 0\n"
+                     "llm_mock_response_lateness_seconds_bucket{le=\"0.00025\"} 1\n") != std::string::npos);
     CHECK(text.find("llm_mock_response_delay_seconds_count 1\n") != std::string::npos);
 }
