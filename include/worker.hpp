@@ -178,8 +178,11 @@ private:
     std::vector<uint32_t> free_;
     conn_list waiters_;  // readable connections waiting for a read buffer, first come first served
     conn_list holders_;  // connections holding a read buffer, oldest first
-    std::unique_ptr<char[]> scratch_;  // response rendering
+    std::unique_ptr<char[]> scratch_;  // response rendering: HEAD_ROOM bytes, then scratch_size_
     size_t scratch_size_;
+    // Where whole answers and error bodies are rendered (scratch_size_ bytes), with room for
+    // their head in front so that head and body leave in one buffer.
+    [[nodiscard]] char* answer_area() const noexcept;
     uint64_t now_ns_ = 0;    // monotonic time of this loop wakeup (refreshed before timers fire)
     uint64_t now_tick_ = 0;  // now_ns_ in wheel ticks
     int64_t now_unix_ = 0;   // unix seconds of this loop wakeup: "created" and Date
