@@ -99,6 +99,18 @@ struct conn_list {
     void remove(connection& c) noexcept;
 };
 
+// The last original-body chat answer, rendered up to its id (see send_original_answer).
+struct answer_prefix {
+    int64_t created = 0;
+    int64_t date_sec = 0;
+    size_t len = 0;  // bytes of head and body before the id; 0: nothing rendered
+    bool keep_alive = false;
+    uint8_t id_len = 0;
+    uint8_t model_len = 0;
+    char model[connection::MODEL_MAX];
+    char bytes[4096];  // head + body; the id and the closing '"}' are written behind len
+};
+
 class worker {
 public:
     // Takes ownership of listen_fd. max_connections records and read_buffers buffers.
@@ -133,6 +145,7 @@ private:
     void handle_generate(connection& c, read_area& ra, answer_api api) noexcept;
     void handle_embeddings(connection& c, read_area& ra) noexcept;
     void answer_whole(connection& c, bool from_timer) noexcept;
+    [[nodiscard]] bool send_original_answer(connection& c, std::string_view id, bool from_timer) noexcept;
     void stream_step(connection& c) noexcept;
     void stream_write(connection& c, std::string_view events, bool last) noexcept;
     void end_answer(connection& c) noexcept;
@@ -198,6 +211,7 @@ private:
     uint64_t id_counter_ = 0;
     int64_t date_sec_ = 0;
     char date_[29];
+    answer_prefix prefix_;
     char overload_headers_[96];
     size_t overload_headers_len_ = 0;
     char rate_limit_headers_[96];

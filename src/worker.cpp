@@ -909,6 +909,9 @@ void worker::answer_whole(connection& c, bool from_timer) noexcept {
     char idbuf[41];
     std::string_view id = answer_id(c, idbuf);
     std::string_view model(c.model, c.model_len);
+    if (c.original_body && send_original_answer(c, id, from_timer)) {
+        return;
+    }
     out_buf b(answer_area(), scratch_size_);
     if (c.original_body) {
         render_chat_body(b, chat_reply{id, c.created, model});
@@ -930,6 +933,58 @@ void worker::answer_whole(connection& c, bool from_timer) noexcept {
         respond(c, 200, "application/json", b.view(), "");
     }
     end_answer(c);
+}
+
+// The original service's body, sent from the pre-rendered answer: answers of the same second
+// (created and Date), model and keep-alive are the same bytes up to their id, so the head and
+// the body up to the id are rendered once and each answer adds only its id. The bytes are
+// those of answer_whole's general path (same render_head and render_chat_body); false, with
+// nothing sent, when the answer does not fit (that path then answers).
+bool worker::send_original_answer(connection& c, std::string_view id, bool from_timer) noexcept {
+    if (c.head_only) {
+        return false;
+    }
+    static constexpr std::string_view TAIL = "\"}";  // render_chat_body ends with the id and this
+    const std::string_view model(c.model, c.model_len);
+    const std::string_view d = date();
+    answer_prefix& a = prefix_;
+    if (a.len == 0 || a.created != c.created || a.date_sec != date_sec_ || a.keep_alive != c.keep_alive ||
+        a.id_len != id.size() || std::string_view(a.model, a.model_len) != model) {
+        out_buf b(answer_area(), scratch_size_);
+        render_chat_body(b, chat_reply{id, c.created, model});
+        const size_t tail = id.size() + TAIL.size();
+        out_buf h(a.bytes, sizeof a.bytes - tail);
+        render_head(h, 200, "application/json", b.len, c.keep_alive, d, "");
+        if (b.truncated || b.len < tail) {
+            a.len = 0;
+            return false;
+        }
+        h.append(b.view().substr(0, b.len - tail));
+        if (h.truncated) {
+            a.len = 0;
+            return false;
+        }
+        a.len = h.len;
+        a.created = c.created;
+        a.date_sec = date_sec_;
+        a.keep_alive = c.keep_alive;
+        a.id_len = uint8_t(id.size());
+        std::memcpy(a.model, model.data(), model.size());
+        a.model_len = c.model_len;
+    }
+    std::memcpy(a.bytes + a.len, id.data(), id.size());
+    std::memcpy(a.bytes + a.len + id.size(), TAIL.data(), TAIL.size());
+    // What answer_whole's general path records, in the same order.
+    uint64_t now = from_timer ? monotonic_ns() : c.admitted_ns;
+    stats_.observe_delay((now - c.admitted_ns) / 1000, (c.due_ns - c.admitted_ns) / 1000);
+    worker_stats::bump(stats_.generated_tokens, 104);
+    worker_stats::bump(c.finish_length ? stats_.finished_length : stats_.finished_stop);
+    c.phase = conn_phase::reading;  // send_iov() moves it on
+    worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(200)]);
+    iovec one = {a.bytes, a.len + id.size() + TAIL.size()};
+    send_iov(c, &one, 1, true);
+    end_answer(c);
+    return true;
 }
 
 // The slot and the echo text go back when the answer is out (or the client is gone).
