@@ -9,7 +9,7 @@
 #
 # Environment: COMPARE_LEVELS="64 256", COMPARE_REPS=5, COMPARE_SECONDS=5.
 # Output: one line per run (level, server, CPU us/request, requests/s, non-2xx, ms the server
-# and wrk waited for their cores), then medians per server and level, over the clean runs
+# and wrk waited for their cores, user-space CPU us/request (utime alone, 10 ms ticks)), then medians per server and level, over the clean runs
 # (neither waited more than 2% of the run: no neighbour on the cores) and over all runs.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -32,6 +32,7 @@ free_port() {
     done
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 # ns the process's threads spent runnable but waiting for their CPU (someone else ran on it)
 runq_ns() { local t s=0; for t in /proc/"$1"/task/*/schedstat; do s=$((s + $(awk '{print $2}' "$t" 2>/dev/null || echo 0))); done; echo $s; }
 wait_port() {
@@ -81,6 +82,7 @@ for r in $(seq "$REPS"); do
             url=http://127.0.0.1:$port/v1/chat/completions
             taskset -c 1 wrk -t1 -c"$c" -d1s -s bench/post.lua "$url" >/dev/null 2>&1
             t0=$(cpu_ticks "$SPID")
+            u0=$(user_ticks "$SPID")
             q0=$(runq_ns "$SPID")
             taskset -c 1 wrk -t1 -c"$c" -d"${SECS}s" -s bench/post.lua "$url" >"$OUT/wrk.txt" 2>&1 &
             wpid=$!
@@ -90,16 +92,18 @@ for r in $(seq "$REPS"); do
             w1=$(runq_ns "$wpid")
             wait "$wpid"
             t1=$(cpu_ticks "$SPID")
+            u1=$(user_ticks "$SPID")
             q1=$(runq_ns "$SPID")
             stop
             n=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
             rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/wrk.txt")
             bad=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk.txt")
             us=$(awk -v a="$t1" -v b="$t0" -v n="$n" -v hz="$HZ" 'BEGIN {printf "%.2f", (a - b) * 1e6 / hz / n}')
+            uu=$(awk -v a="$u1" -v b="$u0" -v n="$n" -v hz="$HZ" 'BEGIN {printf "%.2f", (a - b) * 1e6 / hz / n}')
             # Waiting for a CPU (ms over the run): a neighbour shared the server's or wrk's core.
             qs=$(( (q1 - q0) / 1000000 ))
             qw=$(( (w1 - w0) / 1000000 ))
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$kind" "$us" "$rps" "${bad:-0}" "$qs" "$qw" | tee -a "$OUT/runs.tsv"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$kind" "$us" "$rps" "${bad:-0}" "$qs" "$qw" "$uu" | tee -a "$OUT/runs.tsv"
         done
     done
 done
@@ -109,13 +113,13 @@ CLEAN_MS=$(awk -v s="$SECS" 'BEGIN {printf "%d", s * 1000 * 0.02}')
 echo
 echo "medians of $REPS runs x ${SECS}s (server on core 0, wrk -t1 on core 1); clean: runs in which neither"
 echo "waited for its core more than ${CLEAN_MS} ms (a neighbour's load); all: every run"
-printf '%-6s %-10s %14s %12s %8s %14s %12s\n' conns server "CPU us/req" "requests/s" "clean" "all: us/req" "requests/s"
+printf '%-6s %-10s %14s %12s %12s %8s %14s %12s\n' conns server "CPU us/req" "user us/req" "requests/s" "clean" "all: us/req" "requests/s"
 med() { sort -g | awk '{v[NR] = $1} END {if (NR) printf "%s", v[int((NR + 1) / 2)]; else printf "-"}'; }
 for c in $LEVELS; do
     for kind in before after reference; do
         sel() { awk -F'\t' -v c="$c" -v k="$kind" -v m="$CLEAN_MS" -v f="$1" -v clean="$2" \
             '$1 == c && $2 == k && (clean == 0 || ($6 <= m && $7 <= m)) {print $f}' "$OUT/runs.tsv"; }
-        printf '%-6s %-10s %14s %12s %8s %14s %12s\n' "$c" "$kind" "$(sel 3 1 | med)" "$(sel 4 1 | med)" \
+        printf '%-6s %-10s %14s %12s %12s %8s %14s %12s\n' "$c" "$kind" "$(sel 3 1 | med)" "$(sel 8 1 | med)" "$(sel 4 1 | med)" \
             "$(sel 3 1 | wc -l)/$REPS" "$(sel 3 0 | med)" "$(sel 4 0 | med)"
     done
 done
