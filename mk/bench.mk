@@ -1,6 +1,6 @@
 # Benchmarks (bench/): `make bench` runs every scenario against llm-mock-server, nginx with the
 # echo module and the speed-of-light reference server in one bounded run (under 15 minutes),
-# prints the table and writes bench/results/. See README "## Benchmarks".
+# prints the table and writes bench/results/. See README "## Performance (benchmarks)".
 #
 #   make bench          everything (micro-benchmarks, hold, throughput, reject, stream)
 #   BENCH_SCENARIOS=stream make bench   one scenario (here: per-token streaming precision and CPU)
