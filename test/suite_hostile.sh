@@ -103,6 +103,10 @@ fi
 if launch flood-nofile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
     --worker-threads 2; then
     helper "" flood "$SRV_PORT" "$SRV_PID" 1000 flood/nofile
+    # At the limit and past it: the budget the server logged is exactly what it held.
+    budget=$(sed -nE 's/.* and ([0-9]+) in all,.*/\1/p' "$SRV_LOG" | head -n 1)
+    held=$(sed -nE 's/^info - flood\/nofile: [0-9]+ connections: ([0-9]+) still open.*/\1/p' "$T/helper.out")
+    eq "flood/nofile: exactly the connection budget is held (${budget:-?} in all), the rest refused" "${held:-none}" "${budget:-unknown}"
     stop_server flood-nofile "server exits 0 on SIGTERM"
 fi
 if launch flood-emfile "$OPT" prlimit --nofile=200:200 -- --response-delay-seconds 0 --header-timeout-seconds 30 \
