@@ -14,8 +14,8 @@ INC      := -Iinclude
 PACKAGES := g++ make libsimdjson-dev libfmt-dev catch2 curl jq apache2-utils wrk prometheus \
             dpkg-dev file procps iproute2
 
-LIB_SRC  := $(filter-out src/main.cpp,$(wildcard src/*.cpp))
-TEST_SRC := $(wildcard test/*_test.cpp) test/test_main.cpp
+LIB_SRC  := $(filter-out src/main.cpp,$(wildcard src/*.cpp src/*/*.cpp))
+TEST_SRC := $(wildcard test/*/*_test.cpp) test/test_main.cpp
 
 OBJ_OPT  := $(LIB_SRC:src/%.cpp=build/opt/%.o)
 OBJ_SAN  := $(LIB_SRC:src/%.cpp=build/san/%.o)
@@ -103,4 +103,4 @@ static: build/llm-mock-server-static
 clean:
 	rm -rf build
 
--include $(wildcard build/*/*.d build/*/test/*.d)
+-include $(wildcard build/*/*.d build/*/*/*.d build/*/test/*.d build/*/test/*/*.d)

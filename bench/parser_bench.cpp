@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
-#include "chat_body.hpp"
-#include "http_parser.hpp"
+#include "answer/chat_body.hpp"
+#include "engine/http_parser.hpp"
 
 namespace {
 
@@ -117,7 +117,7 @@ constexpr std::string_view OPENAI_PYTHON =
     R"({"messages": [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", )"
     R"("content": "Hello"}], "model": "qwen-plus"})";
 
-// The headers src/worker.cpp reads on every chat request (per-request overrides).
+// The headers src/engine/worker.cpp reads on every chat request (per-request overrides).
 const char* const OVERRIDE_HEADERS[] = {"x-mock-delay", "x-mock-ttft", "x-mock-itl", "x-mock-output-tokens",
                                         "x-return-error"};
 

@@ -12,7 +12,7 @@
 #include <ctime>
 #include <vector>
 
-#include "response.hpp"
+#include "engine/response.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 //
 // Expiry is measured two ways: an event loop ticking every millisecond over the 20 s (20,001
 // expire() calls, most firing ~50 timers), and one expire() that jumps the whole 20 s.
-#include "timer_wheel.hpp"
+#include "engine/timer_wheel.hpp"
 
 #include <algorithm>
 #include <chrono>

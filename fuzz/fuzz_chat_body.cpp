@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "chat_body.hpp"
+#include "answer/chat_body.hpp"
 
 namespace {
 

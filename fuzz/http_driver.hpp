@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "http_parser.hpp"
+#include "engine/http_parser.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

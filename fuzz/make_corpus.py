@@ -9,11 +9,11 @@ usage:
                                          gets a small chat.completion answer (fuzz/capture_clients.sh
                                          points curl, ab and wrk at it)
 
-The HTTP seeds are every request of test/http_parser_test.cpp (valid and refused, including its
+The HTTP seeds are every request of test/engine/http_parser_test.cpp (valid and refused, including its
 recorded OpenAI Python SDK 1.51.2 request), the raw framing cases of test/integration_test.sh and
 the smuggling shapes of test/hostile_clients.py; the real-client captures (curl, ab, wrk, Python's
 http.client, the OpenAI Node SDK) come from fuzz/capture_clients.sh. The chat-body seeds are the
-bodies of test/chat_body_test.cpp and of the integration suite (plus the captured POST bodies).
+bodies of test/answer/chat_body_test.cpp and of the integration suite (plus the captured POST bodies).
 """
 import hashlib
 import os

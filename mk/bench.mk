@@ -42,15 +42,15 @@ build/bench/reference_stream: bench/reference_stream.cpp | build/.deps
 	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
 
 # Micro-benchmarks link the server's own optimised objects.
-build/bench/parser_bench: bench/parser_bench.cpp build/opt/http_parser.o build/opt/chat_body.o
+build/bench/parser_bench: bench/parser_bench.cpp build/opt/engine/http_parser.o build/opt/answer/chat_body.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
 
-build/bench/render_bench: bench/render_bench.cpp build/opt/response.o
+build/bench/render_bench: bench/render_bench.cpp build/opt/engine/response.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
 
-build/bench/timer_wheel_bench: bench/timer_wheel_bench.cpp build/opt/timer_wheel.o
+build/bench/timer_wheel_bench: bench/timer_wheel_bench.cpp build/opt/engine/timer_wheel.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
 

@@ -27,20 +27,20 @@ build/fuzz/obj/fuzz_%.o: fuzz/fuzz_%.cpp | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
-build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: build/fuzz/obj/%.o build/fuzz/obj/http_parser.o
+build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: build/fuzz/obj/%.o build/fuzz/obj/engine/http_parser.o
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@
 
-build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o build/fuzz/obj/chat_body.o
+build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o build/fuzz/obj/answer/chat_body.o
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -lsimdjson -o $@
 
 build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(SAN) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
-build/fuzz-replay/fuzz_http_parser build/fuzz-replay/fuzz_http_differential: build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o build/san/http_parser.o
+build/fuzz-replay/fuzz_http_parser build/fuzz-replay/fuzz_http_differential: build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o build/san/engine/http_parser.o
 	$(CXX) $(SAN) $^ -o $@
 
-build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o build/san/chat_body.o
+build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o build/san/answer/chat_body.o
 	$(CXX) $(SAN) $^ -lsimdjson -o $@
 
 .PHONY: fuzz fuzz-build fuzz-merge fuzz-replay soak
@@ -70,7 +70,7 @@ build/tsan/test/%.o: test/%.cpp | build/.deps
 build/llm-mock-server-tsan: $(LIB_SRC:src/%.cpp=build/tsan/%.o) build/tsan/main.o
 	$(CXX) $(TSAN) $^ -lsimdjson -pthread -o $@
 
-build/slot-limiter-tsan: build/tsan/test/slot_limiter_test.o build/tsan/test/test_main.o
+build/slot-limiter-tsan: build/tsan/test/engine/slot_limiter_test.o build/tsan/test/test_main.o
 	$(CXX) $(TSAN) $^ -pthread -o $@
 
 # The allocation counter: the optimised server plus one object replacing malloc & co.

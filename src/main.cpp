@@ -18,13 +18,13 @@
 
 #include <fmt/format.h>
 
-#include "clock.hpp"
-#include "answer.hpp"
-#include "config.hpp"
-#include "healthcheck.hpp"
-#include "listener.hpp"
-#include "server.hpp"
-#include "worker.hpp"
+#include "engine/clock.hpp"
+#include "answer/answer.hpp"
+#include "settings/config.hpp"
+#include "observe/healthcheck.hpp"
+#include "engine/listener.hpp"
+#include "engine/server.hpp"
+#include "engine/worker.hpp"
 
 #ifndef LMS_VERSION
 #define LMS_VERSION "0.1.0"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # suite_tsan: the multi-threaded parts under ThreadSanitizer, and the zero-allocation check.
 #
-#   1. The slot limiter's unit test (test/slot_limiter_test.cpp) built with -fsanitize=thread
+#   1. The slot limiter's unit test (test/engine/slot_limiter_test.cpp) built with -fsanitize=thread
 #      (build/slot-limiter-tsan).
 #   2. The whole server built with -fsanitize=thread (build/llm-mock-server-tsan, 4 workers):
 #      keep-alive load with 503s, new connections, client aborts, /health and /metrics read

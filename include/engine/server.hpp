@@ -1,0 +1,44 @@
+#pragma once
+// server: the state every worker shares — settings, the slot counter, the system probe and
+// the per-worker counters. Level 2. Built once by main before the workers start; afterwards
+// only slots and the counters change (both atomic), everything else is read-only.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "settings/config.hpp"
+#include "engine/slot_limiter.hpp"
+#include "observe/stats.hpp"
+#include "observe/system_probe.hpp"
+
+namespace lms {
+
+struct server {
+    // connection_budget: open client connections over all workers; kept below the open-file
+    // limit so that accept() never meets EMFILE in normal operation (see worker::on_accept).
+    server(const config& c, uint32_t max_concurrent, unsigned worker_count, uint32_t connection_budget = ~0u)
+        : cfg(c),
+          slots(max_concurrent),
+          connections(connection_budget),
+          workers(worker_count),
+          stats(new worker_stats[worker_count]) {}
+
+    const config cfg;
+    slot_limiter slots;
+    slot_limiter connections;        // one per open client connection, over all workers
+    system_probe probe;
+    const unsigned workers;
+    std::unique_ptr<worker_stats[]> stats;
+    uint64_t max_fds = 0;            // the open-file limit in force
+    uint32_t max_connections = 0;    // over all workers
+    int64_t start_unix = 0;
+    std::string_view model_name;     // the first of MODELS (vLLM metrics' model_name label)
+    std::string_view text;           // the answer text (original or CONTENT_TEXT)
+    uint32_t text_tokens = 1;        // its length in tokens
+    std::atomic<bool> draining{false};
+
+    [[nodiscard]] uint64_t open_connections() const noexcept;
+};
+
+}  // namespace lms

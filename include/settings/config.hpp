@@ -1,0 +1,78 @@
+#pragma once
+// config: the server's settings, read from environment variables and command-line flags.
+//
+// Level 0. Pure: the environment is passed in as a lookup function, nothing is read from the
+// process here, so tests can feed any environment. Runs once at startup, before the workers;
+// it may allocate (std::string for error messages) and never runs on the request path.
+//
+// Every setting is an environment variable (PORT) and a flag (--port VALUE or --port=VALUE);
+// a flag wins over the variable. A bad value names the variable (or flag) and what it
+// expects; nothing silently falls back to a default.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "answer/latency_model.hpp"
+
+namespace lms {
+
+enum class retry_hint : uint8_t { none, yes, no };  // x-should-retry on overload 503s
+enum class content_mode : uint8_t { original, echo, text };
+
+struct config {
+    std::string host = "0.0.0.0";          // numeric IPv4 or IPv6 literal
+    uint16_t port = 8080;
+    uint64_t delay_ms = 10000;              // RESPONSE_DELAY_SECONDS, fractions allowed (ms resolution)
+    uint32_t max_concurrent = 0;            // 0: derived from the open-file and memory limits
+    uint32_t worker_threads = 0;            // 0: usable cores (affinity, cgroup quota)
+    uint32_t max_body_bytes = 16384;
+    uint64_t header_timeout_ms = 10000;
+    uint64_t idle_timeout_ms = 75000;
+    uint64_t shutdown_timeout_ms = 0;       // 0: delay + 5 s
+    uint32_t retry_after_s = 1;             // Retry-After on overload 503s
+    retry_hint should_retry = retry_hint::none;
+    double health_max_concurrent_pct = 90;  // /health says overloaded above this usage
+    double health_max_memory_pct = 95;
+    uint32_t max_connections = 0;           // 0: derived from the open-file limit
+    uint32_t read_buffers = 0;              // per worker; 0: derived from max_connections
+
+    // LLM realism (streaming, latency models, content, faults, more routes).
+    latency_model delay_model{latency_model::kind::fixed, 10, 0};  // RESPONSE_DELAY_SECONDS
+    bool has_ttft = false;                  // TTFT_SECONDS given: answers follow TTFT + ITL x tokens
+    latency_model ttft{};                   // unset: streams use the plain delay as TTFT
+    bool has_itl = false;
+    latency_model itl{latency_model::kind::fixed, 0.02, 0};
+    uint32_t output_tokens = 0;             // 0: the content text's own length in tokens
+    uint32_t max_output_tokens = 4096;      // cap on max_tokens and X-Mock-Output-Tokens
+    content_mode content = content_mode::original;
+    std::string content_text;               // CONTENT_TEXT (content_mode::text)
+    std::string models = "qwen-plus";       // MODELS: comma list for /v1/models
+    uint64_t seed = 0;                      // SEED: 0 = from the clock
+    double load_factor = 0;                 // latency x (1 + LOAD_FACTOR x slot usage)
+    uint64_t sse_keepalive_ms = 0;          // ": keep-alive" comments while waiting for the first token
+    bool allow_overrides = true;            // X-Mock-* and X-Return-Error request headers
+    double fault_429 = 0, fault_500 = 0, fault_503 = 0;         // rates in [0, 1]
+    double fault_disconnect = 0, fault_stall = 0, fault_stream_error = 0;
+    uint32_t fault_after_tokens = 3;        // where mid-stream faults strike
+    uint64_t fault_stall_ms = 5000;
+    uint32_t embedding_dimensions = 1536;
+    bool vllm_metrics = false;              // also export vllm:* names (promtool's lint rejects ':')
+};
+
+enum class config_status : uint8_t { ok, help, version, error };
+
+using env_lookup = const char* (*)(const char* name);
+
+// Fills out from env (may be nullptr: no environment) and argv[1..argc). On error, message
+// names the variable or flag and what it expects.
+[[nodiscard]] config_status parse_config(int argc, const char* const* argv, env_lookup env, config& out,
+                                         std::string& message);
+
+// The --help text: every setting, its variable, flag and default.
+[[nodiscard]] std::string config_help();
+
+// Parses a non-negative decimal number of seconds ("10", "0.25", "1e-3" is refused) into
+// milliseconds, rounding to the nearest ms. False when the text is not such a number.
+[[nodiscard]] bool parse_seconds_ms(std::string_view text, uint64_t& ms);
+
+}  // namespace lms

@@ -1,0 +1,341 @@
+// chat_body: simdjson's DOM parser validates the whole document (the on-demand API would
+// not, and "not JSON" must be a 400), through its error-code API only.
+#include "answer/chat_body.hpp"
+
+#include <simdjson.h>
+
+namespace lms {
+
+static_assert(chat_body_reader::PADDING == simdjson::SIMDJSON_PADDING);
+
+chat_body_reader::chat_body_reader(size_t max_body_bytes) : parser_(std::make_unique<simdjson::dom::parser>()) {
+    // Capacity for the largest allowed body, and the default depth: read() then never grows.
+    if (parser_->allocate(max_body_bytes < 64 ? 64 : max_body_bytes) != simdjson::SUCCESS) {
+        throw std::bad_alloc();
+    }
+}
+
+chat_body_reader::~chat_body_reader() = default;
+
+namespace {
+
+// The body as a JSON object, or false with err set.
+bool parse_object(simdjson::dom::parser& p, const char* body, size_t len, simdjson::dom::object& obj,
+                  body_error& err) noexcept {
+    simdjson::dom::element doc;
+    if (p.parse(body, len, false).get(doc) != simdjson::SUCCESS) {
+        err = {"We could not parse the JSON body of your request: it is not valid JSON.", ""};
+        return false;
+    }
+    if (doc.get(obj) != simdjson::SUCCESS) {
+        err = {"The request body must be a JSON object.", ""};
+        return false;
+    }
+    return true;
+}
+
+// The text of a message's content: a string, or the first text part of an array of parts;
+// adds every text byte to bytes.
+std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) noexcept {
+    std::string_view s;
+    if (content.get(s) == simdjson::SUCCESS) {
+        bytes += s.size();
+        return s;
+    }
+    simdjson::dom::array parts;
+    std::string_view first;
+    if (content.get(parts) == simdjson::SUCCESS) {
+        for (simdjson::dom::element part : parts) {
+            std::string_view t;
+            if (part["text"].get(t) == simdjson::SUCCESS) {
+                bytes += t.size();
+                if (first.empty()) {
+                    first = t;
+                }
+            }
+        }
+    }
+    return first;
+}
+
+}  // namespace
+
+// The top-level fields read() and read_completion() look at, found in one pass over the
+// object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
+// its name, as at_key() would find it.
+struct body_fields {
+    simdjson::dom::element messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens;
+    bool has_messages = false, has_prompt = false, has_model = false, has_stream = false,
+         has_stream_options = false, has_max_completion_tokens = false, has_max_tokens = false;
+
+    explicit body_fields(simdjson::dom::object obj) noexcept {
+        for (simdjson::dom::key_value_pair kv : obj) {
+            const std::string_view k = kv.key;
+            auto take = [&](std::string_view name, bool& has, simdjson::dom::element& e) {
+                if (!has && k == name) {
+                    has = true;
+                    e = kv.value;
+                }
+            };
+            switch (k.size()) {
+            case 5: take("model", has_model, model); break;
+            case 6:
+                take("stream", has_stream, stream);
+                take("prompt", has_prompt, prompt);
+                break;
+            case 8: take("messages", has_messages, messages); break;
+            case 10: take("max_tokens", has_max_tokens, max_tokens); break;
+            case 14: take("stream_options", has_stream_options, stream_options); break;
+            case 21: take("max_completion_tokens", has_max_completion_tokens, max_completion_tokens); break;
+            default: break;
+            }
+        }
+    }
+};
+
+bool chat_body_reader::read(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
+    out = chat_request{};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
+        return false;
+    }
+    const body_fields f(obj);
+    simdjson::dom::array messages;
+    if (!f.has_messages) {
+        err = {"Missing required parameter: 'messages'.", "messages"};
+        return false;
+    }
+    if (f.messages.get(messages) != simdjson::SUCCESS) {
+        err = {"Invalid type for 'messages': expected an array of message objects.", "messages"};
+        return false;
+    }
+    out.message_count = uint32_t(messages.size());
+    if (out.message_count == 0) {
+        err = {"Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages"};
+        return false;
+    }
+    for (simdjson::dom::element m : messages) {
+        // The first "content" and "role" of each message object, in one pass; a message
+        // without content (or not an object) is skipped.
+        simdjson::dom::object mo;
+        if (m.get(mo) != simdjson::SUCCESS) {
+            continue;
+        }
+        simdjson::dom::element content, role_value;
+        bool has_content = false, has_role = false;
+        for (simdjson::dom::key_value_pair kv : mo) {
+            if (!has_content && kv.key == "content") {
+                has_content = true;
+                content = kv.value;
+            } else if (!has_role && kv.key == "role") {
+                has_role = true;
+                role_value = kv.value;
+            }
+        }
+        if (!has_content) {
+            continue;
+        }
+        std::string_view text = content_text(content, out.prompt_bytes);
+        std::string_view role;
+        if (has_role && role_value.get(role) == simdjson::SUCCESS && role == "user") {
+            out.last_user = text;
+        }
+    }
+    return read_common(f, out, err);
+}
+
+bool chat_body_reader::read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
+    out = chat_request{};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
+        return false;
+    }
+    const body_fields f(obj);
+    if (!f.has_prompt) {
+        err = {"Missing required parameter: 'prompt'.", "prompt"};
+        return false;
+    }
+    const simdjson::dom::element v = f.prompt;
+    std::string_view s;
+    simdjson::dom::array arr;
+    if (v.get(s) == simdjson::SUCCESS) {
+        out.last_user = s;
+        out.prompt_bytes = s.size();
+    } else if (v.get(arr) == simdjson::SUCCESS && arr.size() > 0) {
+        for (simdjson::dom::element e : arr) {
+            if (e.get(s) != simdjson::SUCCESS) {
+                err = {"Invalid 'prompt': expected a string or an array of strings.", "prompt"};
+                return false;
+            }
+            if (out.last_user.empty()) {
+                out.last_user = s;
+            }
+            out.prompt_bytes += s.size();
+        }
+    } else {
+        err = {"Invalid 'prompt': expected a string or a non-empty array of strings.", "prompt"};
+        return false;
+    }
+    out.message_count = 1;
+    return read_common(f, out, err);
+}
+
+bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept {
+    out.count = 0;
+    out.dimensions = 0;
+    out.base64 = false;
+    out.prompt_bytes = 0;
+    out.model = {};
+    simdjson::dom::object obj;
+    if (!parse_object(*parser_, body, len, obj, err)) {
+        return false;
+    }
+    simdjson::dom::element v;
+    if (obj["input"].get(v) != simdjson::SUCCESS) {
+        err = {"Missing required parameter: 'input'.", "input"};
+        return false;
+    }
+    const char* bad_input = "Invalid 'input': expected a string, an array of strings, or token arrays.";
+    std::string_view s;
+    simdjson::dom::array arr;
+    // FNV-1a: the same text always gives the same vector.
+    auto fnv = [](uint64_t h, std::string_view t) {
+        for (unsigned char ch : t) {
+            h = (h ^ ch) * 0x100000001b3ull;
+        }
+        return h;
+    };
+    constexpr uint64_t FNV_OFFSET = 0xcbf29ce484222325ull;
+    auto add_hash = [&](uint64_t h, uint64_t bytes) {
+        if (out.count >= embedding_request::MAX_INPUTS) {
+            return false;
+        }
+        out.input_hash[out.count++] = h;
+        out.prompt_bytes += bytes;
+        return true;
+    };
+    auto add = [&](std::string_view text) { return add_hash(fnv(FNV_OFFSET, text), text.size()); };
+    // A token array hashes its ids; each id counts as 4 bytes of prompt.
+    auto token_hash = [&](simdjson::dom::array tokens, uint64_t& h, uint64_t& bytes) {
+        h = FNV_OFFSET;
+        bytes = 0;
+        for (simdjson::dom::element t : tokens) {
+            uint64_t id;
+            if (t.get(id) != simdjson::SUCCESS) {
+                return false;
+            }
+            h = fnv(h, std::string_view(reinterpret_cast<const char*>(&id), sizeof id));
+            bytes += 4;
+        }
+        return true;
+    };
+    if (v.get(s) == simdjson::SUCCESS) {
+        add(s);
+    } else if (v.get(arr) == simdjson::SUCCESS && arr.size() > 0) {
+        // An array of numbers is one tokenised input; otherwise each element is an input.
+        bool numbers = arr.at(0).is_number();
+        if (numbers) {
+            uint64_t h, bytes;
+            if (!token_hash(arr, h, bytes)) {
+                err = {bad_input, "input"};
+                return false;
+            }
+            add_hash(h, bytes);
+        } else {
+            for (simdjson::dom::element e : arr) {
+                simdjson::dom::array tokens;
+                if (e.get(s) == simdjson::SUCCESS) {
+                    if (!add(s)) {
+                        err = {"Invalid 'input': at most 256 inputs per request.", "input"};
+                        return false;
+                    }
+                } else if (e.get(tokens) == simdjson::SUCCESS) {
+                    uint64_t h, bytes;
+                    if (!token_hash(tokens, h, bytes)) {
+                        err = {bad_input, "input"};
+                        return false;
+                    }
+                    if (!add_hash(h, bytes)) {
+                        err = {"Invalid 'input': at most 256 inputs per request.", "input"};
+                        return false;
+                    }
+                } else {
+                    err = {bad_input, "input"};
+                    return false;
+                }
+            }
+        }
+    } else {
+        err = {bad_input, "input"};
+        return false;
+    }
+    if (obj["model"].get(v) == simdjson::SUCCESS && !v.is_null() && v.get(out.model) != simdjson::SUCCESS) {
+        err = {"Invalid type for 'model': expected a string.", "model"};
+        return false;
+    }
+    if (obj["dimensions"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        uint64_t d;
+        if (v.get(d) != simdjson::SUCCESS || d == 0 || d > 8192) {
+            err = {"Invalid 'dimensions': expected an integer from 1 to 8192.", "dimensions"};
+            return false;
+        }
+        out.dimensions = uint32_t(d);
+    }
+    if (obj["encoding_format"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        if (v.get(s) != simdjson::SUCCESS || (s != "float" && s != "base64")) {
+            err = {"Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format"};
+            return false;
+        }
+        out.base64 = s == "base64";
+    }
+    return true;
+}
+
+bool chat_body_reader::read_common(const body_fields& f, chat_request& out, body_error& err) noexcept {
+    if (f.has_model && !f.model.is_null()) {
+        if (f.model.get(out.model) != simdjson::SUCCESS) {
+            err = {"Invalid type for 'model': expected a string.", "model"};
+            return false;
+        }
+    }
+    if (f.has_stream && !f.stream.is_null()) {
+        if (f.stream.get(out.stream) != simdjson::SUCCESS) {
+            err = {"Invalid type for 'stream': expected a boolean.", "stream"};
+            return false;
+        }
+    }
+    if (f.has_stream_options && !f.stream_options.is_null()) {
+        simdjson::dom::element iu;
+        if (f.stream_options["include_usage"].get(iu) == simdjson::SUCCESS && iu.get(out.include_usage) != simdjson::SUCCESS) {
+            err = {"Invalid type for 'stream_options.include_usage': expected a boolean.",
+                   "stream_options.include_usage"};
+            return false;
+        }
+    }
+    // max_completion_tokens first: the newer name wins when both are given.
+    const struct {
+        bool has;
+        simdjson::dom::element v;
+        const char* name;
+        const char* bad;
+    } limits[] = {
+        {f.has_max_completion_tokens, f.max_completion_tokens, "max_completion_tokens",
+         "Invalid 'max_completion_tokens': expected a positive integer."},
+        {f.has_max_tokens, f.max_tokens, "max_tokens", "Invalid 'max_tokens': expected a positive integer."},
+    };
+    for (const auto& l : limits) {
+        if (l.has && !l.v.is_null()) {
+            uint64_t n;
+            if (l.v.get(n) != simdjson::SUCCESS || n == 0) {
+                err = {l.bad, l.name};
+                return false;
+            }
+            out.has_max_tokens = true;
+            out.max_tokens = n;
+            break;
+        }
+    }
+    return true;
+}
+
+}  // namespace lms

@@ -1,0 +1,229 @@
+// routes: /health keeps the original service's fields and adds numeric companions; it reads
+// two or three small files per call (the original enumerated every process on the box).
+#include "observe/routes.hpp"
+
+#include "engine/clock.hpp"
+
+namespace lms {
+
+uint64_t server::open_connections() const noexcept {
+    uint64_t opened = 0, closed = 0;
+    for (unsigned w = 0; w < workers; ++w) {
+        opened += stats[w].connections_accepted.load(std::memory_order_relaxed);
+        closed += stats[w].connections_closed.load(std::memory_order_relaxed);
+    }
+    return opened > closed ? opened - closed : 0;
+}
+
+route_match match_route(http_method m, std::string_view target) noexcept {
+    if (size_t q = target.find('?'); q != std::string_view::npos) {
+        target = target.substr(0, q);
+    }
+    // The OpenAI routes exist at /v1/... and, for DashScope clients, /compatible-mode/v1/...
+    std::string_view api = target;
+    if (api.substr(0, 16) == "/compatible-mode") {
+        api.remove_prefix(16);
+    }
+    if (api == "/v1/chat/completions") {
+        return {route::chat, m == http_method::post, "POST"};
+    }
+    if (api == "/v1/completions") {
+        return {route::completions, m == http_method::post, "POST"};
+    }
+    if (api == "/v1/embeddings") {
+        return {route::embeddings, m == http_method::post, "POST"};
+    }
+    if (api == "/v1/models") {
+        return {route::models, m == http_method::get || m == http_method::head, "GET, HEAD"};
+    }
+    if (target == "/health") {
+        return {route::health, m == http_method::get || m == http_method::head, "GET, HEAD"};
+    }
+    if (target == "/metrics") {
+        return {route::metrics, m == http_method::get || m == http_method::head, "GET, HEAD"};
+    }
+    return {route::not_found, true, ""};
+}
+
+int render_health(out_buf& b, const server& s) noexcept {
+    uint32_t active = s.slots.active();
+    uint32_t limit = s.slots.limit();
+    double conc = limit ? double(active) / double(limit) : 0;
+    memory_state m = s.probe.memory();
+    double mem = m.total_bytes ? double(m.used_bytes) / double(m.total_bytes) : 0;
+    bool healthy = conc * 100 <= s.cfg.health_max_concurrent_pct && mem * 100 <= s.cfg.health_max_memory_pct;
+    cpu_limits c = s.probe.cpu();
+    uint64_t rss = system_probe::process_rss_bytes();
+    constexpr uint64_t MB = 1024 * 1024;
+    b.format(R"({{"status":"{}","concurrent_usage":"{:.1f}%","available_slots":{},)"
+             R"("memory":{{"total_mb":{},"used_mb":{},"available_mb":{},"usage_percent":"{:.1f}%","source":"{}",)"
+             R"("usage_ratio":{:.4f},"process_rss_bytes":{},"process_rss_mb":{:.1f}}},)"
+             R"("cpu":{{"total_cores":{},"available_cores":{},"source":"{}"}},)"
+             R"("active_requests":{},"max_concurrent_requests":{},"concurrent_usage_ratio":{:.4f},)"
+             R"("open_connections":{},"workers":{},"uptime_seconds":{}}})",
+             healthy ? "healthy" : "overloaded", conc * 100, limit - (active < limit ? active : limit),
+             m.total_bytes / MB, m.used_bytes / MB, m.available_bytes / MB, mem * 100, source_name(m.source), mem,
+             rss, double(rss) / double(MB), c.total_cores, c.usable_cores, source_name(c.source), active, limit, conc,
+             s.open_connections(), s.workers, unix_seconds() - s.start_unix);
+    return healthy ? 200 : 503;
+}
+
+namespace {
+
+uint64_t sum(const server& s, counter worker_stats::*field) noexcept {
+    uint64_t t = 0;
+    for (unsigned w = 0; w < s.workers; ++w) {
+        t += (s.stats[w].*field).load(std::memory_order_relaxed);
+    }
+    return t;
+}
+
+// One histogram summed over workers; labels is "" or `name="value"` pairs without braces.
+template <unsigned N>
+void histogram_text(out_buf& b, const server& s, std::string_view name, std::string_view help,
+                    std::string_view labels, const double (&bounds)[N],
+                    histogram<N> worker_stats::*h) noexcept {
+    b.format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
+    uint64_t cum = 0;
+    uint64_t sum_us = 0;
+    std::string_view sep = labels.empty() ? "" : ",";
+    for (unsigned i = 0; i <= N; ++i) {
+        for (unsigned w = 0; w < s.workers; ++w) {
+            cum += (s.stats[w].*h).buckets[i].load(std::memory_order_relaxed);
+        }
+        if (i < N) {
+            b.format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, bounds[i], cum);
+        } else {
+            b.format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, cum);
+        }
+    }
+    for (unsigned w = 0; w < s.workers; ++w) {
+        sum_us += (s.stats[w].*h).sum_us.load(std::memory_order_relaxed);
+    }
+    std::string_view open = labels.empty() ? "" : "{";
+    std::string_view close = labels.empty() ? "" : "}";
+    b.format("{}_sum{}{}{} {:.6f}\n{}_count{}{}{} {}\n", name, open, labels, close, double(sum_us) / 1e6, name, open,
+             labels, close, cum);
+}
+
+}  // namespace
+
+void render_metrics(out_buf& b, const server& s) noexcept {
+    b.format("# HELP llm_mock_active_requests Requests holding a concurrency slot now.\n"
+             "# TYPE llm_mock_active_requests gauge\nllm_mock_active_requests {}\n"
+             "# HELP llm_mock_max_concurrent_requests The concurrency limit (MAX_CONCURRENT).\n"
+             "# TYPE llm_mock_max_concurrent_requests gauge\nllm_mock_max_concurrent_requests {}\n"
+             "# HELP llm_mock_response_delay_configured_seconds The configured delay (RESPONSE_DELAY_SECONDS, its mean).\n"
+             "# TYPE llm_mock_response_delay_configured_seconds gauge\n"
+             "llm_mock_response_delay_configured_seconds {}\n",
+             s.slots.active(), s.slots.limit(), double(s.cfg.delay_ms) / 1000.0);
+    b.append("# HELP llm_mock_requests_total Requests answered, by route and status.\n"
+             "# TYPE llm_mock_requests_total counter\n");
+    for (unsigned r = 0; r < unsigned(route::count_); ++r) {
+        for (unsigned i = 0; i <= STATUS_COUNT; ++i) {
+            uint64_t n = 0;
+            for (unsigned w = 0; w < s.workers; ++w) {
+                n += s.stats[w].requests[r][i].load(std::memory_order_relaxed);
+            }
+            if (n != 0) {
+                b.format("llm_mock_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route_label(route(r)),
+                         i < STATUS_COUNT ? STATUSES[i] : 0, n);
+            }
+        }
+    }
+    b.format("# HELP llm_mock_rejected_requests_total Requests refused with 503 for want of a slot.\n"
+             "# TYPE llm_mock_rejected_requests_total counter\nllm_mock_rejected_requests_total {}\n"
+             "# HELP llm_mock_client_aborts_total Clients that left while their request held a slot.\n"
+             "# TYPE llm_mock_client_aborts_total counter\nllm_mock_client_aborts_total {}\n"
+             "# HELP llm_mock_open_connections Client connections open now.\n"
+             "# TYPE llm_mock_open_connections gauge\nllm_mock_open_connections {}\n"
+             "# HELP llm_mock_connections_total Client connections accepted.\n"
+             "# TYPE llm_mock_connections_total counter\nllm_mock_connections_total {}\n"
+             "# HELP llm_mock_connections_refused_total Connections closed at once: no record, over the connection budget or no file descriptor.\n"
+             "# TYPE llm_mock_connections_refused_total counter\nllm_mock_connections_refused_total {}\n"
+             "# HELP llm_mock_read_buffer_reclaims_total Slowest partial requests cut with 408 because every read buffer was lent.\n"
+             "# TYPE llm_mock_read_buffer_reclaims_total counter\nllm_mock_read_buffer_reclaims_total {}\n"
+             "# HELP llm_mock_prompt_tokens_total Prompt tokens received (estimated, about 4 bytes a token).\n"
+             "# TYPE llm_mock_prompt_tokens_total counter\nllm_mock_prompt_tokens_total {}\n"
+             "# HELP llm_mock_generated_tokens_total Completion tokens sent.\n"
+             "# TYPE llm_mock_generated_tokens_total counter\nllm_mock_generated_tokens_total {}\n",
+             sum(s, &worker_stats::overload_rejections), sum(s, &worker_stats::client_aborts), s.open_connections(),
+             sum(s, &worker_stats::connections_accepted), sum(s, &worker_stats::connections_refused),
+             sum(s, &worker_stats::read_buffer_reclaims),
+             sum(s, &worker_stats::prompt_tokens), sum(s, &worker_stats::generated_tokens));
+    b.append("# HELP llm_mock_faults_injected_total Faults injected, by kind.\n"
+             "# TYPE llm_mock_faults_injected_total counter\n");
+    for (unsigned f = 1; f < unsigned(fault::count_); ++f) {
+        uint64_t n = 0;
+        for (unsigned w = 0; w < s.workers; ++w) {
+            n += s.stats[w].faults[f].load(std::memory_order_relaxed);
+        }
+        b.format("llm_mock_faults_injected_total{{kind=\"{}\"}} {}\n", fault_label(fault(f)), n);
+    }
+    histogram_text(b, s, "llm_mock_response_delay_seconds", "Time from a complete request to its whole answer written.",
+                   "", DELAY_BUCKETS, &worker_stats::delay);
+    histogram_text(b, s, "llm_mock_response_lateness_seconds",
+                   "How much later than scheduled each answer or token left (the mock's precision).", "",
+                   LATE_BUCKETS, &worker_stats::late);
+    histogram_text(b, s, "llm_mock_time_to_first_token_seconds", "Time to first token actually served (streams).",
+                   "", DELAY_BUCKETS, &worker_stats::ttft);
+    histogram_text(b, s, "llm_mock_inter_token_latency_seconds", "Gap between consecutive tokens actually served.",
+                   "", ITL_BUCKETS, &worker_stats::itl);
+
+    // The names vLLM dashboards and autoscalers read, so the mock can stand in for a vLLM pod.
+    // Opt-in: promtool's lint refuses ':' in names (reserved for recording rules).
+    if (s.cfg.vllm_metrics) {
+        render_vllm_metrics(b, s);
+    }
+    render_process_metrics(b, s);
+}
+
+void render_vllm_metrics(out_buf& b, const server& s) noexcept {
+    char lbl[160];
+    out_buf l(lbl, sizeof lbl);
+    l.append("model_name=\"");
+    json_escape(l, s.model_name);
+    l.append('"');
+    std::string_view labels = l.view();
+    b.format("# HELP vllm:num_requests_running Number of requests in model execution batches.\n"
+             "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{{{}}} {}\n"
+             "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n"
+             "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{{{}}} 0\n"
+             "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
+             "# TYPE vllm:prompt_tokens_total counter\nvllm:prompt_tokens_total{{{}}} {}\n"
+             "# HELP vllm:generation_tokens_total Number of generation tokens processed.\n"
+             "# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total{{{}}} {}\n"
+             "# HELP vllm:request_success_total Count of successfully processed requests.\n"
+             "# TYPE vllm:request_success_total counter\n"
+             "vllm:request_success_total{{finished_reason=\"stop\",{}}} {}\n"
+             "vllm:request_success_total{{finished_reason=\"length\",{}}} {}\n",
+             labels, s.slots.active(), labels, labels, sum(s, &worker_stats::prompt_tokens), labels,
+             sum(s, &worker_stats::generated_tokens), labels, sum(s, &worker_stats::finished_stop), labels,
+             sum(s, &worker_stats::finished_length));
+    histogram_text(b, s, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", labels,
+                   DELAY_BUCKETS, &worker_stats::ttft);
+    histogram_text(b, s, "vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.",
+                   labels, ITL_BUCKETS, &worker_stats::itl);
+    histogram_text(b, s, "vllm:e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.",
+                   labels, DELAY_BUCKETS, &worker_stats::delay);
+}
+
+void render_process_metrics(out_buf& b, const server& s) noexcept {
+
+    b.format("# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+             "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {:.3f}\n"
+             "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+             "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n"
+             "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+             "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes {}\n"
+             "# HELP process_open_fds Number of open file descriptors.\n"
+             "# TYPE process_open_fds gauge\nprocess_open_fds {}\n"
+             "# HELP process_max_fds Maximum number of open file descriptors.\n"
+             "# TYPE process_max_fds gauge\nprocess_max_fds {}\n"
+             "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+             "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {}\n",
+             system_probe::process_cpu_seconds(), system_probe::process_rss_bytes(),
+             system_probe::process_virtual_bytes(), system_probe::process_open_fds(), s.max_fds, s.start_unix);
+}
+
+}  // namespace lms

@@ -1,0 +1,116 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "answer/answer.hpp"
+
+using namespace lms;
+
+TEST_CASE("answer: tokens cut like a tokenizer, roughly") {
+    CHECK(count_tokens(CHAT_CONTENT) == 26);  // 26 CJK characters and punctuation
+    std::string_view t = "Hello, world  again!";
+    CHECK(token_length(t, 0) == 5);   // "Hello"
+    CHECK(token_length(t, 5) == 1);   // ","
+    CHECK(token_length(t, 6) == 6);   // " world"
+    CHECK(token_length(t, 12) == 7);  // "  again"
+    CHECK(token_length(t, 19) == 1);  // "!"
+    CHECK(token_length(t, 20) == 0);
+    CHECK(count_tokens(t) == 5);
+    CHECK(token_length("abcdefghijkl", 0) == 8);  // long words split at 8 bytes
+    CHECK(count_tokens("") == 0);
+    CHECK(estimate_prompt_tokens(0) == 1);
+    CHECK(estimate_prompt_tokens(4) == 1);
+    CHECK(estimate_prompt_tokens(5) == 2);
+}
+
+TEST_CASE("answer: ids") {
+    char out[41];
+    CHECK(format_answer_id(answer_api::chat, 1, 2, out) == "chatcmpl-00000000000000010000000000000002");
+    CHECK(format_answer_id(answer_api::completion, 1, 2, out) == "cmpl-00000000000000010000000000000002");
+}
+
+TEST_CASE("answer: streamed chat chunks in the OpenAI shape") {
+    char mem[4096];
+    answer_meta m{answer_api::chat, "chatcmpl-x", 7, "m\"1", true};
+    out_buf o(mem, sizeof mem);
+    render_role_event(o, m);
+    CHECK(std::string(o.view()) ==
+          R"(data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m\"1","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null})"
+          "\n\n");
+    out_buf t(mem, sizeof mem);
+    render_token_event(t, m, "a\"b");
+    CHECK(std::string(t.view()).find(R"("delta":{"content":"a\"b"})") != std::string::npos);
+    out_buf f(mem, sizeof mem);
+    render_finish_event(f, m, "length");
+    CHECK(std::string(f.view()).find(R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}],"usage":null})") !=
+          std::string::npos);
+    out_buf u(mem, sizeof mem);
+    render_usage_event(u, m, usage_counts{3, 4});
+    CHECK(std::string(u.view()).find(R"("choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})") !=
+          std::string::npos);
+    out_buf d(mem, sizeof mem);
+    render_done_event(d);
+    CHECK(std::string(d.view()) == "data: [DONE]\n\n");
+    out_buf e(mem, sizeof mem);
+    render_error_event(e, "boom", "server_error", "server_error");
+    CHECK(std::string(e.view()) ==
+          "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"param\":null,\"code\":\"server_error\"}}\n\n");
+    answer_meta no_usage{answer_api::chat, "chatcmpl-x", 7, "m", false};
+    out_buf n(mem, sizeof mem);
+    render_token_event(n, no_usage, "x");
+    CHECK(std::string(n.view()).find("usage") == std::string::npos);
+}
+
+TEST_CASE("answer: text completion chunks and whole bodies") {
+    char mem[4096];
+    answer_meta m{answer_api::completion, "cmpl-x", 7, "m", false};
+    out_buf t(mem, sizeof mem);
+    render_token_event(t, m, "hi");
+    CHECK(std::string(t.view()) ==
+          R"(data: {"id":"cmpl-x","object":"text_completion","created":7,"model":"m","choices":[{"text":"hi","index":0,"logprobs":null,"finish_reason":null}]})"
+          "\n\n");
+    out_buf b(mem, sizeof mem);
+    render_full_body(b, m, "ab cd", 5, "length", usage_counts{2, 5});
+    CHECK(std::string(b.view()) ==
+          R"({"choices":[{"text":"ab cdab cdab","index":0,"logprobs":null,"finish_reason":"length"}],"object":"text_completion","usage":{"prompt_tokens":2,"completion_tokens":5,"total_tokens":7},"created":7,"model":"m","id":"cmpl-x"})");
+    answer_meta c{answer_api::chat, "chatcmpl-x", 7, "m", false};
+    out_buf cb(mem, sizeof mem);
+    render_full_body(cb, c, CHAT_CONTENT, 2, "stop", usage_counts{1, 2});
+    CHECK(std::string(cb.view()).rfind(
+              "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\xe6\x88\x91\xe6\x98\xaf\"},"
+              "\"finish_reason\":\"stop\"",
+              0) == 0);
+}
+
+TEST_CASE("answer: models and deterministic unit-length embeddings") {
+    char mem[65536];
+    out_buf o(mem, sizeof mem);
+    render_models(o, "a,b-c", 5);
+    CHECK(std::string(o.view()) ==
+          R"({"object":"list","data":[{"id":"a","object":"model","created":5,"owned_by":"llm-mock-server"},{"id":"b-c","object":"model","created":5,"owned_by":"llm-mock-server"}]})");
+    embedding_request r;
+    r.count = 2;
+    r.input_hash[0] = 11;
+    r.input_hash[1] = 11;
+    r.base64 = false;
+    out_buf e(mem, sizeof mem);
+    render_embeddings(e, r, 3, "emb", 2);
+    std::string s(e.view());
+    size_t a = s.find("\"embedding\":[");
+    size_t b = s.find("\"embedding\":[", a + 1);
+    REQUIRE(b != std::string::npos);
+    std::string v1 = s.substr(a, s.find(']', a) - a);
+    std::string v2 = s.substr(b, s.find(']', b) - b);
+    CHECK(v1 == v2);  // same input, same vector
+    double x, y, z;
+    REQUIRE(sscanf(v1.c_str() + 13, "%lf,%lf,%lf", &x, &y, &z) == 3);
+    CHECK(x * x + y * y + z * z == Approx(1).margin(1e-4));
+    CHECK(s.find(R"("model":"emb","usage":{"prompt_tokens":2,"total_tokens":2}})") != std::string::npos);
+    r.base64 = true;
+    out_buf e64(mem, sizeof mem);
+    render_embeddings(e64, r, 3, "emb", 2);
+    std::string s64(e64.view());
+    size_t q = s64.find("\"embedding\":\"");
+    REQUIRE(q != std::string::npos);
+    CHECK(s64.find('"', q + 13) - (q + 13) == 16);  // 12 bytes of float32 -> 16 base64 characters
+}

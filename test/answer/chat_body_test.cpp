@@ -1,0 +1,122 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "answer/chat_body.hpp"
+
+using namespace lms;
+
+namespace {
+
+// Reads s from a buffer with the padding simdjson needs, as a pool buffer provides.
+bool read(chat_body_reader& r, const std::string& s, chat_request& out, body_error& err) {
+    std::vector<char> buf(s.size() + chat_body_reader::PADDING, '\0');
+    std::copy(s.begin(), s.end(), buf.begin());
+    return r.read(buf.data(), s.size(), out, err);
+}
+
+}  // namespace
+
+TEST_CASE("chat body: a valid request and its fields") {
+    chat_body_reader r(16384);
+    chat_request q;
+    body_error e;
+    REQUIRE(read(r,
+                 R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,)"
+                 R"("stream_options":{"include_usage":true},"max_tokens":64})",
+                 q, e));
+    CHECK(q.model == "gpt-4o");
+    CHECK(q.stream);
+    CHECK(q.include_usage);
+    CHECK(q.has_max_tokens);
+    CHECK(q.max_tokens == 64);
+    CHECK(q.message_count == 1);
+    REQUIRE(read(r, R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]})", q, e));
+    CHECK(q.model.empty());
+    CHECK_FALSE(q.stream);
+    CHECK(q.message_count == 2);
+    REQUIRE(read(r, R"({"messages":[{}],"max_completion_tokens":5,"model":null})", q, e));
+    CHECK(q.max_tokens == 5);
+}
+
+TEST_CASE("chat body: each refusal names the problem") {
+    chat_body_reader r(16384);
+    struct bad {
+        const char* body;
+        const char* param;
+        const char* words;
+    };
+    for (bad b : {bad{"", "", "not valid JSON"}, bad{"{bad", "", "not valid JSON"},
+                  bad{R"({"messages":[]} trailing)", "", "not valid JSON"}, bad{"[1,2]", "", "JSON object"},
+                  bad{"\"s\"", "", "JSON object"}, bad{R"({"model":"x"})", "messages", "Missing required"},
+                  bad{R"({"messages":{}})", "messages", "array"}, bad{R"({"messages":[]})", "messages", "empty"},
+                  bad{R"({"messages":[{}],"model":5})", "model", "string"},
+                  bad{R"({"messages":[{}],"stream":"yes"})", "stream", "boolean"},
+                  bad{R"({"messages":[{}],"max_tokens":0})", "max_tokens", "positive"},
+                  bad{R"({"messages":[{}],"max_tokens":-3})", "max_tokens", "positive"},
+                  bad{R"({"messages":[{}],"stream_options":{"include_usage":1}})", "stream_options.include_usage",
+                      "boolean"}}) {
+        chat_request q;
+        body_error e;
+        INFO(b.body);
+        CHECK_FALSE(read(r, b.body, q, e));
+        CHECK(std::string(e.param) == b.param);
+        CHECK(std::string(e.message).find(b.words) != std::string::npos);
+    }
+}
+
+TEST_CASE("chat body: a body of exactly the configured limit parses") {
+    chat_body_reader r(64);
+    chat_request q;
+    body_error e;
+    std::string ok = R"({"messages":[{"content":")" + std::string(64 - 29, 'x') + "\"}]}";
+    REQUIRE(ok.size() == 64);
+    CHECK(read(r, ok, q, e));
+    CHECK(q.message_count == 1);
+    // Larger bodies never reach the reader: the HTTP parser refuses them with 413.
+}
+
+// The reader finds its fields in one pass over each object: the result must be what a lookup
+// by name (simdjson's at_key: the first field of that name) gives, in any field order.
+TEST_CASE("chat body: one-pass field lookup keeps the first field of a name, in any order") {
+    chat_body_reader r(16384);
+    chat_request q;
+    body_error e;
+    // Duplicates: the first one counts, the second is not even type-checked.
+    REQUIRE(read(r, R"({"model":"a","messages":[{"role":"user","content":"x"}],"model":5,"stream":true,"stream":"no"})",
+                 q, e));
+    CHECK(q.model == "a");
+    CHECK(q.stream);
+    CHECK_FALSE(read(r, R"({"model":5,"messages":[{"content":"x"}],"model":"a"})", q, e));
+    CHECK(std::string(e.param) == "model");
+    // Fields after the messages, before them, and a messages array that comes second.
+    REQUIRE(read(r, R"({"max_tokens":7,"stream_options":{"include_usage":true},"messages":[{"content":"hey","role":"user"}],"messages":7})",
+                 q, e));
+    CHECK(q.max_tokens == 7);
+    CHECK(q.include_usage);
+    CHECK(q.last_user == "hey");
+    CHECK(q.prompt_bytes == 3);
+    // Both limits: max_completion_tokens wins wherever it stands; a null one is skipped.
+    REQUIRE(read(r, R"({"max_tokens":9,"messages":[{}],"max_completion_tokens":4})", q, e));
+    CHECK(q.max_tokens == 4);
+    REQUIRE(read(r, R"({"max_completion_tokens":null,"messages":[{}],"max_tokens":9})", q, e));
+    CHECK(q.max_tokens == 9);
+    CHECK_FALSE(read(r, R"({"max_completion_tokens":0,"messages":[{}],"max_tokens":9})", q, e));
+    CHECK(std::string(e.param) == "max_completion_tokens");
+    // Messages: non-objects and objects without content are skipped; the first role and
+    // content of a message count; the last user message is echoed; names are case-sensitive.
+    REQUIRE(read(r,
+                 R"({"messages":[1,"s",{"role":"user"},{"content":"sys","role":"system"},)"
+                 R"({"role":"user","content":"first","content":"dup","role":"assistant"},)"
+                 R"({"Role":"user","content":"nouser"},{"content":[{"text":"ab"},{"text":"cd"}],"role":"user"}],)"
+                 R"("Model":"x"})",
+                 q, e));
+    CHECK(q.message_count == 7);
+    CHECK(q.last_user == "ab");
+    CHECK(q.prompt_bytes == 3 + 5 + 6 + 4);
+    CHECK(q.model.empty());
+    // Missing messages is reported before a badly typed model, as before.
+    CHECK_FALSE(read(r, R"({"model":5})", q, e));
+    CHECK(std::string(e.param) == "messages");
+}
