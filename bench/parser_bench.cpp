@@ -192,7 +192,7 @@ int main() {
         figures parse = measure([&] { parse_one(parser, buf.data(), len); });
         figures both = measure([&] {
             parse_one(parser, buf.data(), len);
-            lms::chat_request rq;
+            lms::generation_request rq;
             lms::body_error err;
             const lms::http_request& h = parser.request();
             if (!reader.read(buf.data() + h.body_off, h.body_len, rq, err)) {

@@ -12,7 +12,9 @@
 #include <ctime>
 #include <vector>
 
-#include "engine/response.hpp"
+#include "dialects/openai_chat.hpp"
+#include "dialects/openai_error.hpp"
+#include "engine/http_response.hpp"
 
 namespace {
 

@@ -20,7 +20,7 @@ constexpr size_t MAX_BODY = 16384;  // the server's default MAX_BODY_BYTES
 
 struct result {
     bool ok;
-    lms::chat_request req;
+    lms::generation_request req;
     std::string model;
     std::string message;
     std::string param;

@@ -46,9 +46,9 @@ build/bench/parser_bench: bench/parser_bench.cpp build/opt/engine/http_parser.o 
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
 
-build/bench/render_bench: bench/render_bench.cpp build/opt/engine/response.o
+build/bench/render_bench: bench/render_bench.cpp build/opt/engine/http_response.o build/opt/dialects/openai_chat.o build/opt/dialects/openai_error.o build/opt/dialects/dialect.o build/opt/answer/json_text.o build/opt/answer/tokens.o build/opt/answer/chat_body.o
 	@mkdir -p $(dir $@)
-	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
+	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
 
 build/bench/timer_wheel_bench: bench/timer_wheel_bench.cpp build/opt/engine/timer_wheel.o
 	@mkdir -p $(dir $@)

@@ -19,7 +19,8 @@
 #include <fmt/format.h>
 
 #include "engine/clock.hpp"
-#include "answer/answer.hpp"
+#include "answer/tokens.hpp"
+#include "dialects/openai_chat.hpp"
 #include "settings/config.hpp"
 #include "observe/healthcheck.hpp"
 #include "engine/listener.hpp"

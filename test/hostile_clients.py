@@ -318,7 +318,8 @@ def framing_cases():
         ("chunked body over MAX_BODY_BYTES in small chunks", ch + (b"1000\r\n" + b"x" * 4096 + b"\r\n") * 5, 413, True),
         ("missing Host in HTTP/1.1", b"GET /health HTTP/1.1\r\n\r\n", 400, True),
         ("two Host fields", b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, True),
-        ("HTTP/2 connection preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, True),
+        # The HTTP/2 connection preface gets HTTP/2 frames (SETTINGS, GOAWAY HTTP_1_1_REQUIRED),
+        # not an HTTP/1.1 505 an h2 client cannot read: test/suite_engine_split.sh checks the bytes.
         ("HTTP/1.2", b"GET /health HTTP/1.2\r\nHost: x\r\n\r\n", 505, True),
         ("lower-case http/1.1", b"GET /health http/1.1\r\nHost: x\r\n\r\n", 400, True),
         ("two spaces in the request line", b"GET  /health HTTP/1.1\r\nHost: x\r\n\r\n", 400, True),

@@ -1,6 +1,7 @@
 #pragma once
-// chat_body: reads a chat-completions request body once, with simdjson's DOM parser, and
-// keeps what the answer needs.
+// chat_body: the OpenAI family's request reader: reads a chat-completions, completions or
+// embeddings body once, with simdjson's DOM parser, into the neutral generation_request (or
+// the embeddings request), naming the bad field otherwise.
 //
 // Level 0. No syscalls. All parser memory is allocated in the constructor (startup) for the
 // largest body allowed; read() never allocates. One reader per worker; not thread-safe.
@@ -11,6 +12,8 @@
 #include <memory>
 #include <string_view>
 
+#include "answer/generation_request.hpp"
+
 namespace simdjson::dom {
 class parser;
 class object;
@@ -20,16 +23,6 @@ namespace lms {
 
 struct body_fields;  // the top-level fields of a request body (chat_body.cpp)
 
-struct chat_request {
-    std::string_view model;    // valid until the next read(); empty when absent
-    std::string_view last_user;  // the last user message's text (first text part), for echo
-    uint64_t prompt_bytes = 0;   // bytes of message/prompt/input text, for the token estimate
-    bool stream = false;
-    bool include_usage = false;  // stream_options.include_usage
-    bool has_max_tokens = false;
-    uint64_t max_tokens = 0;     // max_tokens or max_completion_tokens
-    uint32_t message_count = 0;
-};
 
 // An /v1/embeddings request: up to MAX_INPUTS inputs, each reduced to a 64-bit hash of its
 // text (or token ids) that seeds its deterministic vector. model valid until the next read.
@@ -61,11 +54,11 @@ public:
 
     // Parses body[0, len). True and out filled when it is a JSON object with a non-empty
     // "messages" array (and well-typed optional fields); false and err set otherwise.
-    [[nodiscard]] bool read(const char* body, size_t len, chat_request& out, body_error& err) noexcept;
+    [[nodiscard]] bool read(const char* body, size_t len, generation_request& out, body_error& err) noexcept;
 
     // The same for /v1/completions: "prompt" (a string or an array of strings) instead of
     // "messages"; last_user is the (first) prompt.
-    [[nodiscard]] bool read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept;
+    [[nodiscard]] bool read_completion(const char* body, size_t len, generation_request& out, body_error& err) noexcept;
 
     // /v1/embeddings: "input" (a string, an array of strings, an array of token ids, or an
     // array of such arrays), optional "dimensions" and "encoding_format".
@@ -73,7 +66,7 @@ public:
 
 private:
     // model, stream, stream_options, max_tokens: shared by chat and completions.
-    bool read_common(const body_fields& f, chat_request& out, body_error& err) noexcept;
+    bool read_common(const body_fields& f, generation_request& out, body_error& err) noexcept;
 
     std::unique_ptr<simdjson::dom::parser> parser_;
 };

@@ -12,7 +12,7 @@ namespace lms {
 // Returns the fd or -errno (-EINVAL for an address inet_pton does not take).
 [[nodiscard]] int open_listener(const std::string& host, uint16_t port, int backlog) noexcept;
 
-// The port a socket is bound to (to report port 0 choices), or 0.
+// The port a socket is bound to (to report the port picked for port 0), or 0.
 [[nodiscard]] uint16_t bound_port(int fd) noexcept;
 
 // TCP_NODELAY and SO_KEEPALIVE on an accepted socket.

@@ -10,10 +10,14 @@ namespace lms {
 enum class route : uint8_t { chat, completions, embeddings, models, health, metrics, not_found, bad_request, count_ };
 [[nodiscard]] const char* route_label(route r) noexcept;
 
-// The statuses this server sends, each with a fixed index.
-inline constexpr int STATUSES[] = {200, 400, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503, 505};
-inline constexpr unsigned STATUS_COUNT = sizeof STATUSES / sizeof STATUSES[0];
-[[nodiscard]] unsigned status_index(int status) noexcept;  // STATUS_COUNT when unknown
+// The statuses a request is counted under, each with a fixed index: 200, every 400..599 (an
+// X-Return-Error may name any), a reset with no status (an injected disconnect before any
+// byte), and anything else.
+inline constexpr int STATUS_RESET = 0;            // counted as status="reset"
+inline constexpr unsigned STATUS_COUNT = 1 + 200 + 1;  // 200, 400..599, reset
+[[nodiscard]] unsigned status_index(int status) noexcept;  // STATUS_COUNT when none of those
+// The label of an index: "200", "404", "reset", "other" (index STATUS_COUNT); out holds 8 bytes.
+[[nodiscard]] const char* status_label(unsigned index, char out[8]) noexcept;
 
 // Histogram bucket upper bounds in seconds (+Inf is implicit).
 inline constexpr double DELAY_BUCKETS[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60};

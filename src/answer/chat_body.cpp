@@ -93,8 +93,8 @@ struct body_fields {
     }
 };
 
-bool chat_body_reader::read(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
-    out = chat_request{};
+bool chat_body_reader::read(const char* body, size_t len, generation_request& out, body_error& err) noexcept {
+    out = generation_request{};
     simdjson::dom::object obj;
     if (!parse_object(*parser_, body, len, obj, err)) {
         return false;
@@ -144,8 +144,8 @@ bool chat_body_reader::read(const char* body, size_t len, chat_request& out, bod
     return read_common(f, out, err);
 }
 
-bool chat_body_reader::read_completion(const char* body, size_t len, chat_request& out, body_error& err) noexcept {
-    out = chat_request{};
+bool chat_body_reader::read_completion(const char* body, size_t len, generation_request& out, body_error& err) noexcept {
+    out = generation_request{};
     simdjson::dom::object obj;
     if (!parse_object(*parser_, body, len, obj, err)) {
         return false;
@@ -291,7 +291,7 @@ bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_r
     return true;
 }
 
-bool chat_body_reader::read_common(const body_fields& f, chat_request& out, body_error& err) noexcept {
+bool chat_body_reader::read_common(const body_fields& f, generation_request& out, body_error& err) noexcept {
     if (f.has_model && !f.model.is_null()) {
         if (f.model.get(out.model) != simdjson::SUCCESS) {
             err = {"Invalid type for 'model': expected a string.", "model"};

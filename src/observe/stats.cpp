@@ -28,12 +28,31 @@ const char* fault_label(fault f) noexcept {
 }
 
 unsigned status_index(int status) noexcept {
-    for (unsigned i = 0; i < STATUS_COUNT; ++i) {
-        if (STATUSES[i] == status) {
-            return i;
-        }
+    if (status == 200) {
+        return 0;
     }
-    return STATUS_COUNT;
+    if (status >= 400 && status <= 599) {
+        return unsigned(1 + status - 400);
+    }
+    return status == STATUS_RESET ? STATUS_COUNT - 1 : STATUS_COUNT;
+}
+
+const char* status_label(unsigned index, char out[8]) noexcept {
+    if (index == 0) {
+        return "200";
+    }
+    if (index == STATUS_COUNT - 1) {
+        return "reset";
+    }
+    if (index >= STATUS_COUNT) {
+        return "other";
+    }
+    unsigned s = 400 + index - 1;
+    out[0] = char('0' + s / 100);
+    out[1] = char('0' + s / 10 % 10);
+    out[2] = char('0' + s % 10);
+    out[3] = 0;
+    return out;
 }
 
 }  // namespace lms

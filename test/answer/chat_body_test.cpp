@@ -10,7 +10,7 @@ using namespace lms;
 namespace {
 
 // Reads s from a buffer with the padding simdjson needs, as a pool buffer provides.
-bool read(chat_body_reader& r, const std::string& s, chat_request& out, body_error& err) {
+bool read(chat_body_reader& r, const std::string& s, generation_request& out, body_error& err) {
     std::vector<char> buf(s.size() + chat_body_reader::PADDING, '\0');
     std::copy(s.begin(), s.end(), buf.begin());
     return r.read(buf.data(), s.size(), out, err);
@@ -20,7 +20,7 @@ bool read(chat_body_reader& r, const std::string& s, chat_request& out, body_err
 
 TEST_CASE("chat body: a valid request and its fields") {
     chat_body_reader r(16384);
-    chat_request q;
+    generation_request q;
     body_error e;
     REQUIRE(read(r,
                  R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,)"
@@ -57,7 +57,7 @@ TEST_CASE("chat body: each refusal names the problem") {
                   bad{R"({"messages":[{}],"max_tokens":-3})", "max_tokens", "positive"},
                   bad{R"({"messages":[{}],"stream_options":{"include_usage":1}})", "stream_options.include_usage",
                       "boolean"}}) {
-        chat_request q;
+        generation_request q;
         body_error e;
         INFO(b.body);
         CHECK_FALSE(read(r, b.body, q, e));
@@ -68,7 +68,7 @@ TEST_CASE("chat body: each refusal names the problem") {
 
 TEST_CASE("chat body: a body of exactly the configured limit parses") {
     chat_body_reader r(64);
-    chat_request q;
+    generation_request q;
     body_error e;
     std::string ok = R"({"messages":[{"content":")" + std::string(64 - 29, 'x') + "\"}]}";
     REQUIRE(ok.size() == 64);
@@ -81,7 +81,7 @@ TEST_CASE("chat body: a body of exactly the configured limit parses") {
 // by name (simdjson's at_key: the first field of that name) gives, in any field order.
 TEST_CASE("chat body: one-pass field lookup keeps the first field of a name, in any order") {
     chat_body_reader r(16384);
-    chat_request q;
+    generation_request q;
     body_error e;
     // Duplicates: the first one counts, the second is not even type-checked.
     REQUIRE(read(r, R"({"model":"a","messages":[{"role":"user","content":"x"}],"model":5,"stream":true,"stream":"no"})",

@@ -1,7 +1,8 @@
-// routes: /health keeps the original service's fields and adds numeric companions; it reads
+// health_metrics: /health keeps the original service's fields and adds numeric companions; it reads
 // two or three small files per call (the original enumerated every process on the box).
-#include "observe/routes.hpp"
+#include "observe/health_metrics.hpp"
 
+#include "answer/json_text.hpp"
 #include "engine/clock.hpp"
 
 namespace lms {
@@ -13,36 +14,6 @@ uint64_t server::open_connections() const noexcept {
         closed += stats[w].connections_closed.load(std::memory_order_relaxed);
     }
     return opened > closed ? opened - closed : 0;
-}
-
-route_match match_route(http_method m, std::string_view target) noexcept {
-    if (size_t q = target.find('?'); q != std::string_view::npos) {
-        target = target.substr(0, q);
-    }
-    // The OpenAI routes exist at /v1/... and, for DashScope clients, /compatible-mode/v1/...
-    std::string_view api = target;
-    if (api.substr(0, 16) == "/compatible-mode") {
-        api.remove_prefix(16);
-    }
-    if (api == "/v1/chat/completions") {
-        return {route::chat, m == http_method::post, "POST"};
-    }
-    if (api == "/v1/completions") {
-        return {route::completions, m == http_method::post, "POST"};
-    }
-    if (api == "/v1/embeddings") {
-        return {route::embeddings, m == http_method::post, "POST"};
-    }
-    if (api == "/v1/models") {
-        return {route::models, m == http_method::get || m == http_method::head, "GET, HEAD"};
-    }
-    if (target == "/health") {
-        return {route::health, m == http_method::get || m == http_method::head, "GET, HEAD"};
-    }
-    if (target == "/metrics") {
-        return {route::metrics, m == http_method::get || m == http_method::head, "GET, HEAD"};
-    }
-    return {route::not_found, true, ""};
 }
 
 int render_health(out_buf& b, const server& s) noexcept {
@@ -126,8 +97,9 @@ void render_metrics(out_buf& b, const server& s) noexcept {
                 n += s.stats[w].requests[r][i].load(std::memory_order_relaxed);
             }
             if (n != 0) {
+                char label[8];
                 b.format("llm_mock_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route_label(route(r)),
-                         i < STATUS_COUNT ? STATUSES[i] : 0, n);
+                         status_label(i, label), n);
             }
         }
     }

@@ -1,6 +1,6 @@
-// response: the bytes of every answer. Kept apart from the worker so that the exact output
-// is unit-tested without sockets.
-#include "engine/response.hpp"
+// http_response: the head bytes of every answer. Kept apart from the worker so that the exact
+// output is unit-tested without sockets.
+#include "engine/http_response.hpp"
 
 #include <cstring>
 
@@ -16,21 +16,63 @@ void out_buf::append_slow(std::string_view s) noexcept {
 std::string_view status_reason(int status) noexcept {
     switch (status) {
     case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
     case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: break;
     }
+    // An unregistered code is understood as its class (RFC 9110 §15).
+    return status >= 400 && status < 500 ? "Client Error" : status >= 500 && status < 600 ? "Server Error" : "Unknown";
 }
 
 void format_http_date(std::time_t t, char out[29]) noexcept {
@@ -59,31 +101,6 @@ void format_http_date(std::time_t t, char out[29]) noexcept {
     out[22] = ':';
     two(out + 23, tm.tm_sec);
     std::memcpy(out + 25, " GMT", 4);
-}
-
-void json_escape(out_buf& o, std::string_view s) noexcept {
-    static const char HEX[] = "0123456789abcdef";
-    size_t run = 0;  // copy unescaped runs in one append
-    for (size_t i = 0; i < s.size(); ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        o.append(s.substr(run, i - run));
-        run = i + 1;
-        switch (c) {
-        case '"': o.append("\\\""); break;
-        case '\\': o.append("\\\\"); break;
-        case '\n': o.append("\\n"); break;
-        case '\r': o.append("\\r"); break;
-        case '\t': o.append("\\t"); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
-            o.append(std::string_view(u, 6));
-        }
-        }
-    }
-    o.append(s.substr(run));
 }
 
 size_t format_decimal(uint64_t v, char out[20]) noexcept {
@@ -189,83 +206,6 @@ void render_head(out_buf& o, int status, std::string_view content_type, size_t c
     }
     put(connection);
     o.len += need;
-}
-
-namespace {
-void append_nullable(out_buf& o, std::string_view s) noexcept {
-    if (s.empty()) {
-        o.append("null");
-        return;
-    }
-    o.append('"');
-    json_escape(o, s);
-    o.append('"');
-}
-}  // namespace
-
-void render_error_body(out_buf& o, std::string_view message, std::string_view type, std::string_view param,
-                       std::string_view code) noexcept {
-    o.append(R"({"error":{"message":")");
-    json_escape(o, message);
-    o.append(R"(","type":")");
-    o.append(type);
-    o.append(R"(","param":)");
-    append_nullable(o, param);
-    o.append(R"(,"code":)");
-    append_nullable(o, code);
-    o.append("}}");
-}
-
-error_kind error_kind_for(int status) noexcept {
-    switch (status) {
-    case 400: return {"invalid_request_error", "invalid_request"};
-    case 404: return {"invalid_request_error", "not_found"};
-    case 405: return {"invalid_request_error", "method_not_allowed"};
-    case 408: return {"invalid_request_error", "request_timeout"};
-    case 413: return {"invalid_request_error", "request_too_large"};
-    case 414: return {"invalid_request_error", "uri_too_long"};
-    case 429: return {"rate_limit_error", "rate_limit_exceeded"};
-    case 431: return {"invalid_request_error", "headers_too_large"};
-    case 501: return {"invalid_request_error", "not_implemented"};
-    case 503: return {"service_unavailable_error", "server_is_overloaded"};
-    case 505: return {"invalid_request_error", "http_version_not_supported"};
-    default: return {"server_error", "server_error"};
-    }
-}
-
-void render_chat_body(out_buf& o, const chat_reply& r) noexcept {
-    o.append(R"({"choices":[{"message":{"role":"assistant","content":")");
-    o.append(CHAT_CONTENT);
-    o.append(R"("},"finish_reason":"stop","index":0,"logprobs":null}],"object":"chat.completion",)"
-             R"("usage":{"prompt_tokens":3019,"completion_tokens":104,"total_tokens":3123,)"
-             R"("prompt_tokens_details":{"cached_tokens":2048}},"created":)");
-    o.append_decimal(r.created);
-    o.append(R"(,"system_fingerprint":null,"model":")");
-    json_escape(o, r.model);
-    o.append(R"(","id":")");
-    o.append(r.id);
-    o.append(R"("})");
-}
-
-std::string_view format_completion_id(uint64_t hi, uint64_t lo, char out[41]) noexcept {
-    // A byte (two digits) per step: 16 table loads instead of 32 shift-and-mask digits.
-    static constexpr auto HEX_PAIRS = [] {
-        struct table {
-            char c[512];
-        } t{};
-        constexpr char HEX[] = "0123456789abcdef";
-        for (int i = 0; i < 256; ++i) {
-            t.c[2 * i] = HEX[i >> 4];
-            t.c[2 * i + 1] = HEX[i & 15];
-        }
-        return t;
-    }();
-    std::memcpy(out, "chatcmpl-", 9);
-    for (int i = 0; i < 8; ++i) {
-        std::memcpy(out + 9 + 2 * i, HEX_PAIRS.c + 2 * ((hi >> (56 - 8 * i)) & 255), 2);
-        std::memcpy(out + 25 + 2 * i, HEX_PAIRS.c + 2 * ((lo >> (56 - 8 * i)) & 255), 2);
-    }
-    return {out, 41};
 }
 
 }  // namespace lms

@@ -1,51 +1,42 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
-#include "answer/answer.hpp"
+#include <fmt/format.h>
+
+#include "answer/tokens.hpp"
+#include "dialects/openai_chat.hpp"
+#include "dialects/openai_completions.hpp"
+#include "dialects/openai_embeddings.hpp"
+#include "dialects/openai_error.hpp"
+#include "dialects/openai_models.hpp"
 
 using namespace lms;
 
-TEST_CASE("answer: tokens cut like a tokenizer, roughly") {
-    CHECK(count_tokens(CHAT_CONTENT) == 26);  // 26 CJK characters and punctuation
-    std::string_view t = "Hello, world  again!";
-    CHECK(token_length(t, 0) == 5);   // "Hello"
-    CHECK(token_length(t, 5) == 1);   // ","
-    CHECK(token_length(t, 6) == 6);   // " world"
-    CHECK(token_length(t, 12) == 7);  // "  again"
-    CHECK(token_length(t, 19) == 1);  // "!"
-    CHECK(token_length(t, 20) == 0);
-    CHECK(count_tokens(t) == 5);
-    CHECK(token_length("abcdefghijkl", 0) == 8);  // long words split at 8 bytes
-    CHECK(count_tokens("") == 0);
-    CHECK(estimate_prompt_tokens(0) == 1);
-    CHECK(estimate_prompt_tokens(4) == 1);
-    CHECK(estimate_prompt_tokens(5) == 2);
-}
-
 TEST_CASE("answer: ids") {
-    char out[41];
-    CHECK(format_answer_id(answer_api::chat, 1, 2, out) == "chatcmpl-00000000000000010000000000000002");
-    CHECK(format_answer_id(answer_api::completion, 1, 2, out) == "cmpl-00000000000000010000000000000002");
+    char out[48];
+    CHECK(format_answer_id(OPENAI_CHAT.id_prefix, 1, 2, out) == "chatcmpl-00000000000000010000000000000002");
+    CHECK(format_answer_id(OPENAI_COMPLETIONS.id_prefix, 1, 2, out) == "cmpl-00000000000000010000000000000002");
 }
 
 TEST_CASE("answer: streamed chat chunks in the OpenAI shape") {
     char mem[4096];
-    answer_meta m{answer_api::chat, "chatcmpl-x", 7, "m\"1", true};
+    answer_meta m{"chatcmpl-x", 7, "m\"1", true};
     out_buf o(mem, sizeof mem);
-    render_role_event(o, m);
+    render_chat_role_chunk(o, m);
     CHECK(std::string(o.view()) ==
           R"(data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m\"1","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null})"
           "\n\n");
     out_buf t(mem, sizeof mem);
-    render_token_event(t, m, "a\"b");
+    render_chat_content_chunk(t, m, "a\"b");
     CHECK(std::string(t.view()).find(R"("delta":{"content":"a\"b"})") != std::string::npos);
     out_buf f(mem, sizeof mem);
-    render_finish_event(f, m, "length");
+    render_chat_finish_chunk(f, m, "length");
     CHECK(std::string(f.view()).find(R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}],"usage":null})") !=
           std::string::npos);
     out_buf u(mem, sizeof mem);
-    render_usage_event(u, m, usage_counts{3, 4});
+    render_chat_usage_chunk(u, m, usage_counts{3, 4});
     CHECK(std::string(u.view()).find(R"("choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})") !=
           std::string::npos);
     out_buf d(mem, sizeof mem);
@@ -55,27 +46,27 @@ TEST_CASE("answer: streamed chat chunks in the OpenAI shape") {
     render_error_event(e, "boom", "server_error", "server_error");
     CHECK(std::string(e.view()) ==
           "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"param\":null,\"code\":\"server_error\"}}\n\n");
-    answer_meta no_usage{answer_api::chat, "chatcmpl-x", 7, "m", false};
+    answer_meta no_usage{"chatcmpl-x", 7, "m", false};
     out_buf n(mem, sizeof mem);
-    render_token_event(n, no_usage, "x");
+    render_chat_content_chunk(n, no_usage, "x");
     CHECK(std::string(n.view()).find("usage") == std::string::npos);
 }
 
 TEST_CASE("answer: text completion chunks and whole bodies") {
     char mem[4096];
-    answer_meta m{answer_api::completion, "cmpl-x", 7, "m", false};
+    answer_meta m{"cmpl-x", 7, "m", false};
     out_buf t(mem, sizeof mem);
-    render_token_event(t, m, "hi");
+    render_completion_text_chunk(t, m, "hi");
     CHECK(std::string(t.view()) ==
           R"(data: {"id":"cmpl-x","object":"text_completion","created":7,"model":"m","choices":[{"text":"hi","index":0,"logprobs":null,"finish_reason":null}]})"
           "\n\n");
     out_buf b(mem, sizeof mem);
-    render_full_body(b, m, "ab cd", 5, "length", usage_counts{2, 5});
+    render_text_completion(b, m, "ab cd", 5, "length", usage_counts{2, 5});
     CHECK(std::string(b.view()) ==
           R"({"choices":[{"text":"ab cdab cdab","index":0,"logprobs":null,"finish_reason":"length"}],"object":"text_completion","usage":{"prompt_tokens":2,"completion_tokens":5,"total_tokens":7},"created":7,"model":"m","id":"cmpl-x"})");
-    answer_meta c{answer_api::chat, "chatcmpl-x", 7, "m", false};
+    answer_meta c{"chatcmpl-x", 7, "m", false};
     out_buf cb(mem, sizeof mem);
-    render_full_body(cb, c, CHAT_CONTENT, 2, "stop", usage_counts{1, 2});
+    render_chat_completion(cb, c, CHAT_CONTENT, 2, "stop", usage_counts{1, 2});
     CHECK(std::string(cb.view()).rfind(
               "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\xe6\x88\x91\xe6\x98\xaf\"},"
               "\"finish_reason\":\"stop\"",
@@ -113,4 +104,41 @@ TEST_CASE("answer: models and deterministic unit-length embeddings") {
     size_t q = s64.find("\"embedding\":\"");
     REQUIRE(q != std::string::npos);
     CHECK(s64.find('"', q + 13) - (q + 13) == 16);  // 12 bytes of float32 -> 16 base64 characters
+}
+
+TEST_CASE("openai_chat: completion ids are chatcmpl- and 32 lowercase hex digits of hi, lo") {
+    const uint64_t values[] = {0, 1, 0xabcdef, 0x0123456789abcdefull, 0xfedcba9876543210ull, UINT64_MAX,
+                               0x9e3779b97f4a7c15ull};
+    for (uint64_t hi : values) {
+        for (uint64_t lo : values) {
+            char id[41];
+            CHECK(std::string(format_completion_id(hi, lo, id)) == fmt::format("chatcmpl-{:016x}{:016x}", hi, lo));
+        }
+    }
+}
+
+TEST_CASE("openai_chat: the original chat body with id, created and model") {
+    char mem[1024];
+    out_buf o(mem, sizeof mem);
+    char id[41];
+    render_chat_body(o, chat_reply{format_completion_id(1, 0xabcdef, id), 1700000000, "qwen\"x"});
+    std::string b(o.view());
+    CHECK_FALSE(o.truncated);
+    CHECK(b.find(R"("content":")" + std::string(CHAT_CONTENT) + "\"") != std::string::npos);
+    CHECK(b.find(R"("finish_reason":"stop","index":0,"logprobs":null)") != std::string::npos);
+    CHECK(b.find(R"("usage":{"prompt_tokens":3019,"completion_tokens":104,"total_tokens":3123,"prompt_tokens_details":{"cached_tokens":2048}})") != std::string::npos);
+    CHECK(b.find(R"("created":1700000000)") != std::string::npos);
+    CHECK(b.find(R"("model":"qwen\"x")") != std::string::npos);
+    CHECK(b.find(R"("id":"chatcmpl-00000000000000010000000000abcdef")") != std::string::npos);
+    CHECK(b.find(R"("system_fingerprint":null)") != std::string::npos);
+    CHECK(b.find(R"("object":"chat.completion")") != std::string::npos);
+}
+
+TEST_CASE("openai_chat: a buffer too small for the body is reported, not overrun") {
+    char mem[100];
+    out_buf o(mem, sizeof mem);
+    char id[41];
+    render_chat_body(o, chat_reply{format_completion_id(1, 2, id), 1, "m"});
+    CHECK(o.truncated);
+    CHECK(o.len == sizeof mem);
 }

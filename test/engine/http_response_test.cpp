@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "engine/response.hpp"
+#include "engine/http_response.hpp"
 
 using namespace lms;
 
-TEST_CASE("response: out_buf never overflows and reports truncation") {
+TEST_CASE("http_response: out_buf never overflows and reports truncation") {
     char mem[8];
     out_buf o(mem, sizeof mem);
     o.append("1234567");
@@ -26,20 +26,13 @@ TEST_CASE("response: out_buf never overflows and reports truncation") {
     CHECK(f.len == 4);
 }
 
-TEST_CASE("response: http date is IMF-fixdate") {
+TEST_CASE("http_response: http date is IMF-fixdate") {
     char d[29];
     format_http_date(784111777, d);  // RFC 9110's example
     CHECK(std::string(d, 29) == "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
-TEST_CASE("response: json escaping") {
-    char mem[128];
-    out_buf o(mem, sizeof mem);
-    json_escape(o, std::string_view("a\"b\\c\n\x01\xe4\xbd\xa0", 10));
-    CHECK(std::string(o.view()) == "a\\\"b\\\\c\\n\\u0001\xe4\xbd\xa0");
-}
-
-TEST_CASE("response: head and error envelope") {
+TEST_CASE("http_response: head") {
     char mem[512];
     out_buf o(mem, sizeof mem);
     render_head(o, 503, "application/json", 42, true, "Sun, 06 Nov 1994 08:49:37 GMT", "Retry-After: 1\r\n");
@@ -48,20 +41,11 @@ TEST_CASE("response: head and error envelope") {
     CHECK(h.find("Content-Length: 42\r\n") != std::string::npos);
     CHECK(h.find("Retry-After: 1\r\n") != std::string::npos);
     CHECK(h.find("Connection: keep-alive\r\n\r\n") == h.size() - 26);
-    out_buf b(mem, sizeof mem);
-    error_kind k = error_kind_for(503);
-    render_error_body(b, "full \"now\"", k.type, "", k.code);
-    CHECK(std::string(b.view()) ==
-          R"({"error":{"message":"full \"now\"","type":"service_unavailable_error","param":null,"code":"server_is_overloaded"}})");
-    out_buf p(mem, sizeof mem);
-    render_error_body(p, "m", "invalid_request_error", "messages", "");
-    CHECK(std::string(p.view()) ==
-          R"({"error":{"message":"m","type":"invalid_request_error","param":"messages","code":null}})");
 }
 
 // render_head and append_decimal are hand-rolled for speed: they must write exactly what the
 // fmt rendering they replaced wrote, whole and cut at every buffer size.
-TEST_CASE("response: the hand-rolled head and decimals equal the fmt rendering") {
+TEST_CASE("http_response: the hand-rolled head and decimals equal the fmt rendering") {
     struct head_case {
         int status;
         std::string_view type;
@@ -117,39 +101,3 @@ TEST_CASE("response: the hand-rolled head and decimals equal the fmt rendering")
     }
 }
 
-TEST_CASE("response: completion ids are chatcmpl- and 32 lowercase hex digits of hi, lo") {
-    const uint64_t values[] = {0, 1, 0xabcdef, 0x0123456789abcdefull, 0xfedcba9876543210ull, UINT64_MAX,
-                               0x9e3779b97f4a7c15ull};
-    for (uint64_t hi : values) {
-        for (uint64_t lo : values) {
-            char id[41];
-            CHECK(std::string(format_completion_id(hi, lo, id)) == fmt::format("chatcmpl-{:016x}{:016x}", hi, lo));
-        }
-    }
-}
-
-TEST_CASE("response: the original chat body with id, created and model") {
-    char mem[1024];
-    out_buf o(mem, sizeof mem);
-    char id[41];
-    render_chat_body(o, chat_reply{format_completion_id(1, 0xabcdef, id), 1700000000, "qwen\"x"});
-    std::string b(o.view());
-    CHECK_FALSE(o.truncated);
-    CHECK(b.find(R"("content":")" + std::string(CHAT_CONTENT) + "\"") != std::string::npos);
-    CHECK(b.find(R"("finish_reason":"stop","index":0,"logprobs":null)") != std::string::npos);
-    CHECK(b.find(R"("usage":{"prompt_tokens":3019,"completion_tokens":104,"total_tokens":3123,"prompt_tokens_details":{"cached_tokens":2048}})") != std::string::npos);
-    CHECK(b.find(R"("created":1700000000)") != std::string::npos);
-    CHECK(b.find(R"("model":"qwen\"x")") != std::string::npos);
-    CHECK(b.find(R"("id":"chatcmpl-00000000000000010000000000abcdef")") != std::string::npos);
-    CHECK(b.find(R"("system_fingerprint":null)") != std::string::npos);
-    CHECK(b.find(R"("object":"chat.completion")") != std::string::npos);
-}
-
-TEST_CASE("response: a buffer too small for the body is reported, not overrun") {
-    char mem[100];
-    out_buf o(mem, sizeof mem);
-    char id[41];
-    render_chat_body(o, chat_reply{format_completion_id(1, 2, id), 1, "m"});
-    CHECK(o.truncated);
-    CHECK(o.len == sizeof mem);
-}

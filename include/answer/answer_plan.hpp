@@ -1,0 +1,87 @@
+#pragma once
+// answer_plan: what to say and when, decided once per request from the neutral request, the
+// settings and the request's overrides — refuse at once (which fault), or how many tokens of
+// which text, whether a fault strikes mid-answer, and the schedule: the whole answer's time,
+// or the first token's (TTFT) and then every further token on absolute times (ITL draws).
+// And answer_cursor: the compact, fixed-size record a connection keeps of where its answer
+// stands; the text itself is cut from the server's text (or the lent echo buffer) as it goes.
+//
+// Level 0. Pure: time and the random stream are arguments; the same inputs and the same
+// seeded stream give the same plan. No syscalls, no allocation. Any thread (the rng is the
+// caller's).
+#include <cstdint>
+
+#include "answer/generation_request.hpp"
+#include "answer/latency_model.hpp"
+#include "answer/overrides.hpp"
+#include "engine/buffer_pool.hpp"
+#include "observe/stats.hpp"
+#include "settings/config.hpp"
+
+namespace lms {
+
+struct dialect;
+
+inline constexpr uint32_t NO_ITL_OVERRIDE = 0xffffffffu;
+
+struct plan_input {
+    const generation_request& request;
+    const overrides& ov;
+    const config& cfg;
+    uint32_t text_tokens;   // the server's answer text, in tokens
+    double load;            // latency multiplier: 1 + LOAD_FACTOR x slot usage
+    bool original_dialect;  // the dialect has the original service's fixed body
+};
+
+struct answer_plan {
+    fault refuse = fault::none;   // http_429 / http_500 / http_503: answer that at once
+    fault mid = fault::none;      // disconnect / stall / stream_error: strikes mid-answer
+    uint32_t fault_at = 0;        // tokens sent when a mid-stream fault strikes
+    bool echo = false;            // the text is the request's last user message
+    bool stream = false;
+    bool include_usage = false;
+    bool finish_length = false;   // max_tokens cut the answer: finish_reason "length"
+    bool original_body = false;   // the original service's fixed body (fixed usage)
+    uint32_t tokens = 0;          // completion tokens
+    uint32_t prompt_tokens = 0;
+    uint32_t itl_us = NO_ITL_OVERRIDE;  // X-Mock-ITL
+    uint64_t first_ns = 0;        // admission -> the whole answer, or the first token
+    uint64_t keepalive_ns = 0;    // streams: ": keep-alive" comments this often before it
+};
+
+// Draws, in this order: the at-once fault, the mid-answer fault, the first delay (plain or
+// TTFT), and for a whole timed answer one ITL per further token.
+[[nodiscard]] answer_plan plan_answer(const plan_input& in, rng& r) noexcept;
+
+// The gap before the next streamed token: X-Mock-ITL, or an ITL draw stretched by load.
+[[nodiscard]] uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, rng& r) noexcept;
+
+struct answer_cursor {
+    static constexpr unsigned MODEL_MAX = 96;  // longest model name echoed back
+
+    const dialect* d = nullptr;
+    pool_buffer* echo = nullptr;  // the text being answered (echo mode), lent
+    uint64_t admitted_ns = 0;     // when the request took its slot (monotonic)
+    uint64_t due_ns = 0;          // when the answer (or the next token) is scheduled
+    uint64_t last_token_ns = 0;
+    uint64_t id_n = 0;            // the answer's id is derived from it (same in every event)
+    int64_t created = 0;          // unix seconds
+    uint32_t tokens_total = 0;
+    uint32_t tokens_sent = 0;     // the token index of the current block
+    uint32_t prompt_tokens = 0;
+    uint32_t text_off = 0;        // next token's offset in the text
+    uint32_t fault_at = 0;
+    uint32_t itl_us = NO_ITL_OVERRIDE;
+    uint16_t events = 0;          // events sent (saturating)
+    uint8_t choice = 0;           // the choice being produced
+    uint8_t block = 0;            // its block
+    fault fault_kind = fault::none;
+    bool stream = false;
+    bool include_usage = false;
+    bool original_body = false;
+    bool finish_length = false;
+    uint8_t model_len = 0;
+    char model[MODEL_MAX];
+};
+
+}  // namespace lms

@@ -1,0 +1,72 @@
+#pragma once
+// dialect: one API the mock speaks, as a table — its request reader (JSON body into the
+// neutral generation_request, or its own 400) and its renderer, one function per event it
+// can emit, in wire order: a whole body; for a stream its opening, a block's start, a delta,
+// a block's end and its closing; its error envelope and its in-stream error event.
+//
+// Level 0. Every function renders into a caller's out_buf and never allocates, never reads
+// the clock, the settings or a socket: the answer plan and the cursor hand it what it needs.
+// The tables are constant; any thread.
+//
+// Adding a dialect: a reader, a renderer filling one of these tables (dialects/<name>.cpp),
+// and one row in the route table (service/route_table.cpp). The engine does not change.
+#include <cstdint>
+#include <string_view>
+
+#include "answer/chat_body.hpp"
+#include "answer/generation_request.hpp"
+#include "engine/http_response.hpp"
+
+namespace lms {
+
+// What every event of one answer repeats.
+struct answer_meta {
+    std::string_view id;     // prefix + 32 hex digits
+    int64_t created;         // unix seconds
+    std::string_view model;  // unescaped
+    bool usage_null;         // streamed with include_usage: every chunk carries "usage":null
+};
+
+struct usage_counts {
+    uint32_t prompt;
+    uint32_t completion;
+};
+
+enum class block_kind : uint8_t { text, reasoning, tool_call };
+
+struct dialect {
+    std::string_view id_prefix;  // "chatcmpl-", "cmpl-": at most 16 bytes
+    // The original service's fixed body is this dialect's answer when nothing asks otherwise.
+    bool has_original_body;
+
+    // The body into the neutral request; false with err naming the field.
+    bool (*read)(chat_body_reader& r, const char* body, size_t len, generation_request& out,
+                 body_error& err) noexcept;
+
+    // A whole answer whose content is `tokens` tokens of text, cycling through it.
+    void (*whole)(out_buf& o, const answer_meta& m, std::string_view text, uint32_t tokens,
+                  std::string_view finish_reason, usage_counts u) noexcept;
+
+    // A stream, event by event ("data: ...\n\n" each). Null entries emit nothing.
+    void (*stream_open)(out_buf& o, const answer_meta& m) noexcept;
+    void (*block_start)(out_buf& o, const answer_meta& m, block_kind k) noexcept;
+    void (*delta)(out_buf& o, const answer_meta& m, std::string_view text) noexcept;
+    void (*block_end)(out_buf& o, const answer_meta& m, block_kind k) noexcept;
+    // The finish, the usage when asked for (usage non-null), and the end marker.
+    void (*stream_close)(out_buf& o, const answer_meta& m, std::string_view finish_reason,
+                         const usage_counts* usage) noexcept;
+
+    // The error envelope for status, and the in-stream error event.
+    void (*error_body)(out_buf& o, int status, std::string_view message, std::string_view param) noexcept;
+    void (*stream_error)(out_buf& o, std::string_view message) noexcept;
+};
+
+// prefix + 32 lowercase hex digits of (hi, lo) into out (prefix.size() + 32 <= 48 bytes).
+std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char out[48]) noexcept;
+
+// The JSON-escaped text of `tokens` tokens of text, cycling through it (no quotes).
+void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept;
+// {"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C  (the caller closes the object)
+void append_usage_counts(out_buf& o, usage_counts u) noexcept;
+
+}  // namespace lms

@@ -1,0 +1,15 @@
+#pragma once
+// openai_models: GET /v1/models, the list of the model names the server says it serves.
+//
+// Level 0. No allocation: renders into a caller's out_buf. Any thread.
+#include <cstdint>
+#include <string_view>
+
+#include "engine/http_response.hpp"
+
+namespace lms {
+
+// Every name in models_csv (comma-separated), each owned by "llm-mock-server".
+void render_models(out_buf& o, std::string_view models_csv, int64_t created) noexcept;
+
+}  // namespace lms

@@ -1,0 +1,89 @@
+#pragma once
+// answer_service: one worker's answering side — everything the engine does not know. For a
+// complete request: the route, the per-request overrides, the slot (or an immediate 503), the
+// dialect's reader, the answer plan, the cursor; then, each time the engine's timer for the
+// answer fires, what is due now: the whole answer, or the stream's next events. It also
+// renders the bodies of the engine's own errors.
+//
+// Level 2. One per worker, called only by its worker's thread. Never allocates after
+// construction, never throws on the request path, never touches a socket; reads the clock
+// only to time what it serves. The engine owns the connection and its answer_cursor; the
+// service owns what a cursor lends (the echo buffer) until end().
+#include <cstdint>
+#include <string_view>
+
+#include "answer/answer_plan.hpp"
+#include "answer/chat_body.hpp"
+#include "engine/buffer_pool.hpp"
+#include "engine/exchange.hpp"
+#include "engine/http_parser.hpp"
+#include "engine/server.hpp"
+
+namespace lms {
+
+class answer_service {
+public:
+    // Throws at startup only (std::bad_alloc).
+    answer_service(server& s, unsigned index, buffer_pool& buffers);
+    answer_service(const answer_service&) = delete;
+    answer_service& operator=(const answer_service&) = delete;
+
+    // A complete request (its bytes valid during the call only: whatever the answer needs is
+    // copied into cur). Fills out; out.r is the request's route.
+    void on_request(const http_parser& p, const char* bytes, const exchange_context& x, answer_cursor& cur,
+                    reply& out) noexcept;
+
+    // The answer's timer fired: what is due now. Never reply_kind::hold.
+    void step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept;
+
+    // The answer is over (sent, or its connection is gone): what the cursor borrowed goes
+    // back. Idempotent.
+    void end(answer_cursor& cur) noexcept;
+
+    // The body of an error the engine answers by itself (framing, timeouts, sizes), in the
+    // default envelope; rendered into area.
+    [[nodiscard]] std::string_view error_body(int status, std::string_view message, char* area, size_t cap) noexcept;
+
+private:
+    void respond_error(const exchange_context& x, reply& out, int status, std::string_view message,
+                       std::string_view param, std::string_view headers) noexcept;
+    void generate(const http_parser& p, const char* bytes, const exchange_context& x, answer_cursor& cur,
+                  reply& out) noexcept;
+    void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept;
+    void whole(const exchange_context& x, answer_cursor& cur, reply& out, bool from_timer) noexcept;
+    [[nodiscard]] bool original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
+                                       bool from_timer, reply& out) noexcept;
+    void stream_step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept;
+    [[nodiscard]] std::string_view answer_text(const answer_cursor& cur) const noexcept;
+    [[nodiscard]] std::string_view answer_id(const answer_cursor& cur, char out[48]) const noexcept;
+    [[nodiscard]] double load_multiplier() const noexcept;
+
+    // The last original-body chat answer, rendered up to its id (see original_answer).
+    struct answer_prefix {
+        int64_t created = 0;
+        int64_t date_sec = 0;
+        size_t len = 0;  // bytes of head and body before the id; 0: nothing rendered
+        bool keep_alive = false;
+        uint8_t id_len = 0;
+        uint8_t model_len = 0;
+        char model[answer_cursor::MODEL_MAX];
+        char bytes[4096];  // head + body; the id and the closing '"}' are written behind len
+    };
+
+    server& srv_;
+    worker_stats& stats_;
+    buffer_pool& buffers_;
+    const unsigned index_;
+    chat_body_reader body_reader_;
+    embedding_request embedding_;  // one /v1/embeddings request being answered
+    rng rng_;
+    uint64_t id_seed_;
+    uint64_t id_counter_ = 0;
+    answer_prefix prefix_;
+    char overload_headers_[96];
+    size_t overload_headers_len_ = 0;
+    char rate_limit_headers_[96];
+    size_t rate_limit_headers_len_ = 0;
+};
+
+}  // namespace lms

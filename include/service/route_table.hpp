@@ -1,0 +1,29 @@
+#pragma once
+// route_table: which handler, and for generation which dialect, a request goes to. One row
+// per path; a dialect is added with one row here.
+//
+// Level 0. A constant table; match_route is pure. Any thread.
+#include <string_view>
+
+#include "engine/http_parser.hpp"
+#include "observe/stats.hpp"
+
+namespace lms {
+
+struct dialect;
+
+enum class handler_kind : uint8_t { none, generate, embeddings, models, health, metrics };
+
+struct route_match {
+    route r;                 // route::not_found when the path is unknown
+    bool method_ok;          // false: 405 with allow
+    std::string_view allow;  // the Allow header's value for the path
+    handler_kind h = handler_kind::none;
+    const dialect* d = nullptr;  // handler_kind::generate: the dialect that reads and renders
+};
+
+// Matches method and target (the query string is ignored). The API paths answer under /v1/...
+// and, for DashScope clients, /compatible-mode/v1/...
+[[nodiscard]] route_match match_route(http_method m, std::string_view target) noexcept;
+
+}  // namespace lms

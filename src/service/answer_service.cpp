@@ -1,0 +1,475 @@
+// answer_service: the request's way through the answering side (see shared/design.md):
+// route -> overrides -> slot or 503 -> the dialect's reader (one simdjson pass) -> the answer
+// plan -> the cursor; then on each timer the dialect renders what is due.
+//
+// The slot is taken before the body is parsed: a full server answers 503 in microseconds.
+// Every refusal after that gives the slot back before answering.
+#include "service/answer_service.hpp"
+
+#include <cstring>
+#include <ctime>
+#include <unistd.h>
+
+#include "answer/tokens.hpp"
+#include "dialects/dialect.hpp"
+#include "dialects/openai_chat.hpp"
+#include "dialects/openai_embeddings.hpp"
+#include "dialects/openai_error.hpp"
+#include "dialects/openai_models.hpp"
+#include "engine/clock.hpp"
+#include "observe/health_metrics.hpp"
+#include "service/route_table.hpp"
+
+namespace lms {
+
+namespace {
+
+constexpr size_t ERROR_BODY_MAX = 2048;
+static_assert(chat_body_reader::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
+
+uint64_t splitmix64(uint64_t x) noexcept {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+void respond(reply& out, int status, std::string_view content_type, std::string_view body,
+             std::string_view headers = {}) noexcept {
+    out.kind = reply_kind::respond;
+    out.status = status;
+    out.content_type = content_type;
+    out.body = body;
+    out.headers = headers;
+}
+
+}  // namespace
+
+answer_service::answer_service(server& s, unsigned index, buffer_pool& buffers)
+    : srv_(s), stats_(s.stats[index]), buffers_(buffers), index_(index), body_reader_(s.cfg.max_body_bytes), rng_(1) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    id_seed_ = splitmix64(uint64_t(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 20) ^ uint64_t(getpid()));
+    // SEED makes latency draws and faults reproducible; each worker has its own stream.
+    rng_ = rng(s.cfg.seed != 0 ? splitmix64(s.cfg.seed + index) : splitmix64(id_seed_ + index));
+    out_buf h(overload_headers_, sizeof overload_headers_);
+    h.format("Retry-After: {}\r\n", s.cfg.retry_after_s);
+    if (s.cfg.should_retry != retry_hint::none) {
+        h.append(s.cfg.should_retry == retry_hint::yes ? "x-should-retry: true\r\n" : "x-should-retry: false\r\n");
+    }
+    overload_headers_len_ = h.len;
+    // 429s carry Retry-After and the milliseconds form the OpenAI SDKs read first.
+    out_buf r(rate_limit_headers_, sizeof rate_limit_headers_);
+    r.format("Retry-After: {}\r\nretry-after-ms: {}\r\n", s.cfg.retry_after_s, uint64_t(s.cfg.retry_after_s) * 1000);
+    rate_limit_headers_len_ = r.len;
+}
+
+std::string_view answer_service::error_body(int status, std::string_view message, char* area, size_t cap) noexcept {
+    out_buf b(area, cap < ERROR_BODY_MAX ? cap : ERROR_BODY_MAX);
+    render_openai_error(b, status, message, "");
+    return b.view();
+}
+
+void answer_service::respond_error(const exchange_context& x, reply& out, int status, std::string_view message,
+                                   std::string_view param, std::string_view headers) noexcept {
+    out_buf b(x.area, ERROR_BODY_MAX);
+    render_openai_error(b, status, message, param);
+    respond(out, status, "application/json", b.view(), headers);
+}
+
+void answer_service::on_request(const http_parser& p, const char* bytes, const exchange_context& x,
+                                answer_cursor& cur, reply& out) noexcept {
+    route_match m = match_route(p.request().method, p.target(bytes));
+    out.r = m.r;
+    if (m.r == route::not_found) {
+        char msg[160];
+        out_buf o(msg, sizeof msg);
+        o.format("Invalid URL ({} {}).", p.method_name(bytes), p.target(bytes).substr(0, 100));
+        respond_error(x, out, 404, o.view(), "", "");
+        return;
+    }
+    if (!m.method_ok) {
+        // The Allow line lives in the area behind the error body (the reply's views must
+        // outlive this call).
+        out_buf a(x.area + ERROR_BODY_MAX, 64);
+        a.format("Allow: {}\r\n", m.allow);
+        char msg[160];
+        out_buf o(msg, sizeof msg);
+        o.format("Method {} is not allowed on this path; allowed: {}.", p.method_name(bytes).substr(0, 32), m.allow);
+        respond_error(x, out, 405, o.view(), "", a.view());
+        return;
+    }
+    switch (m.h) {
+    case handler_kind::generate:
+        cur.d = m.d;
+        generate(p, bytes, x, cur, out);
+        return;
+    case handler_kind::embeddings:
+        embeddings(p, bytes, x, out);
+        return;
+    case handler_kind::models: {
+        out_buf b(x.area, x.area_cap);
+        render_models(b, srv_.cfg.models, srv_.start_unix);
+        respond(out, 200, "application/json", b.view());
+        return;
+    }
+    case handler_kind::health: {
+        out_buf b(x.area, HEALTH_BODY_MAX);
+        int status = render_health(b, srv_);
+        respond(out, status, "application/json", b.view());
+        return;
+    }
+    case handler_kind::metrics: {
+        out_buf b(x.area, METRICS_BODY_MAX);
+        render_metrics(b, srv_);
+        respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.view());
+        return;
+    }
+    case handler_kind::none:
+        break;
+    }
+}
+
+double answer_service::load_multiplier() const noexcept {
+    if (srv_.cfg.load_factor == 0) {
+        return 1;
+    }
+    return 1 + srv_.cfg.load_factor * double(srv_.slots.active()) / double(srv_.slots.limit());
+}
+
+std::string_view answer_service::answer_text(const answer_cursor& cur) const noexcept {
+    return cur.echo != nullptr ? std::string_view(cur.echo->data(), cur.echo->len) : srv_.text;
+}
+
+std::string_view answer_service::answer_id(const answer_cursor& cur, char out[48]) const noexcept {
+    return format_answer_id(cur.d->id_prefix, splitmix64(id_seed_ + cur.id_n), splitmix64(cur.id_n ^ ~id_seed_), out);
+}
+
+void answer_service::end(answer_cursor& cur) noexcept {
+    if (cur.echo != nullptr) {
+        buffers_.release(cur.echo);
+        cur.echo = nullptr;
+    }
+}
+
+void answer_service::generate(const http_parser& p, const char* bytes, const exchange_context& x,
+                              answer_cursor& cur, reply& out) noexcept {
+    const config& cfg = srv_.cfg;
+    const std::string_view retry_headers(overload_headers_, overload_headers_len_);
+    const std::string_view rate_limit_headers(rate_limit_headers_, rate_limit_headers_len_);
+    overrides ov;
+    if (cfg.allow_overrides) {
+        if (const char* bad = parse_overrides(p, bytes, ov)) {
+            respond_error(x, out, 400, bad, "", "");
+            return;
+        }
+        if (ov.return_error != 0) {
+            respond_error(x, out, ov.return_error, "Error injected by the X-Return-Error request header.", "",
+                          ov.return_error == 429   ? rate_limit_headers
+                          : ov.return_error == 503 ? retry_headers
+                                                   : std::string_view());
+            return;
+        }
+    }
+    if (x.draining) {
+        out.close = true;
+        respond_error(x, out, 503, "The server is shutting down.", "", retry_headers);
+        return;
+    }
+    // The slot first: a full server answers 503 in microseconds, without parsing the body.
+    if (!srv_.slots.try_acquire()) {
+        worker_stats::bump(stats_.overload_rejections);
+        respond_error(x, out, 503, "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.", "",
+                      retry_headers);
+        return;
+    }
+    auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers) {
+        srv_.slots.release();
+        respond_error(x, out, status, message, param, headers);
+    };
+    const http_request& rq = p.request();
+    generation_request body;
+    body_error err;
+    if (!cur.d->read(body_reader_, bytes + rq.body_off, rq.body_len, body, err)) {
+        refuse(400, err.message, err.param, "");
+        return;
+    }
+    std::string_view model = body.model.empty() ? std::string_view("qwen-plus") : body.model;
+    if (model.size() > answer_cursor::MODEL_MAX) {
+        refuse(400, "Invalid 'model': longer than 96 bytes.", "model", "");
+        return;
+    }
+    const double lf = load_multiplier();
+    const answer_plan plan =
+        plan_answer(plan_input{body, ov, cfg, srv_.text_tokens, lf, cur.d->has_original_body}, rng_);
+    if (plan.refuse != fault::none) {
+        worker_stats::bump(stats_.faults[unsigned(plan.refuse)]);
+        if (plan.refuse == fault::http_429) {
+            refuse(429, "Rate limit reached for requests (injected). Please try again later.", "", rate_limit_headers);
+        } else if (plan.refuse == fault::http_500) {
+            refuse(500, "The server had an error while processing your request (injected).", "", "");
+        } else {
+            refuse(503, "The engine is currently overloaded (injected). Please try again later.", "", retry_headers);
+        }
+        return;
+    }
+    if (plan.echo) {
+        // The text is cut from a lent copy as it is sent: the request's bytes go back now.
+        cur.echo = buffers_.acquire();
+        if (cur.echo == nullptr) {
+            refuse(503, "The server has no buffer free to echo this message. Retry later.", "", retry_headers);
+            return;
+        }
+        size_t n = body.last_user.size() < buffers_.capacity() ? body.last_user.size() : buffers_.capacity();
+        std::memcpy(cur.echo->data(), body.last_user.data(), n);
+        cur.echo->len = uint32_t(n);
+    }
+    out.takes_slot = true;
+    cur.fault_kind = plan.mid;
+    cur.fault_at = plan.fault_at;
+    cur.tokens_total = plan.tokens;
+    cur.finish_length = plan.finish_length;
+    std::memcpy(cur.model, model.data(), model.size());
+    cur.model_len = uint8_t(model.size());
+    cur.stream = plan.stream;
+    cur.include_usage = plan.include_usage;
+    cur.prompt_tokens = plan.prompt_tokens;
+    cur.tokens_sent = 0;
+    cur.text_off = 0;
+    cur.events = 0;
+    cur.choice = 0;
+    cur.block = 0;
+    cur.last_token_ns = 0;
+    cur.itl_us = plan.itl_us;
+    cur.original_body = plan.original_body;
+    cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
+    cur.created = x.now_unix;
+    cur.admitted_ns = x.now_ns;
+    cur.due_ns = cur.admitted_ns + plan.first_ns;
+    worker_stats::bump(stats_.prompt_tokens, cur.original_body ? ORIGINAL_PROMPT_TOKENS : cur.prompt_tokens);
+    if (!cur.stream) {
+        if (plan.first_ns == 0) {
+            whole(x, cur, out, false);
+            return;
+        }
+        out.kind = reply_kind::hold;
+        out.due_ns = cur.due_ns;
+        return;
+    }
+    out.kind = reply_kind::events;
+    out.body = {};
+    out.due_ns = cur.due_ns;
+    if (plan.keepalive_ns != 0 && plan.first_ns > plan.keepalive_ns) {
+        // Headers now, then ": keep-alive" comments until the first token.
+        out.send_head = true;
+        out.due_ns = cur.admitted_ns + plan.keepalive_ns;
+    }
+}
+
+void answer_service::embeddings(const http_parser& p, const char* bytes, const exchange_context& x,
+                                reply& out) noexcept {
+    if (srv_.cfg.allow_overrides) {
+        overrides ov;
+        if (const char* bad = parse_overrides(p, bytes, ov)) {
+            respond_error(x, out, 400, bad, "", "");
+            return;
+        }
+        if (ov.return_error != 0) {
+            respond_error(x, out, ov.return_error, "Error injected by the X-Return-Error request header.", "", "");
+            return;
+        }
+    }
+    const http_request& rq = p.request();
+    body_error err;
+    if (!body_reader_.read_embeddings(bytes + rq.body_off, rq.body_len, embedding_, err)) {
+        respond_error(x, out, 400, err.message, err.param, "");
+        return;
+    }
+    uint32_t dims = embedding_.dimensions != 0 ? embedding_.dimensions : srv_.cfg.embedding_dimensions;
+    std::string_view model = embedding_.model.empty() ? std::string_view("text-embedding-v3") : embedding_.model;
+    uint32_t tokens = estimate_prompt_tokens(embedding_.prompt_bytes);
+    out_buf b(x.area, x.area_cap);
+    render_embeddings(b, embedding_, dims, model.substr(0, answer_cursor::MODEL_MAX), tokens);
+    if (b.truncated) {
+        respond_error(x, out, 413,
+                      "The embeddings answer would exceed 256 KiB: send fewer inputs or ask for fewer dimensions.",
+                      "input", "");
+        return;
+    }
+    worker_stats::bump(stats_.prompt_tokens, tokens);
+    respond(out, 200, "application/json", b.view());
+}
+
+void answer_service::step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+    if (cur.stream) {
+        stream_step(x, cur, out);
+    } else {
+        whole(x, cur, out, true);
+    }
+}
+
+// A whole (non-streamed) answer, at its time.
+void answer_service::whole(const exchange_context& x, answer_cursor& cur, reply& out, bool from_timer) noexcept {
+    if (cur.fault_kind == fault::disconnect) {
+        worker_stats::bump(stats_.faults[unsigned(fault::disconnect)]);
+        out.kind = reply_kind::reset;
+        return;
+    }
+    if (cur.fault_kind == fault::stall) {
+        worker_stats::bump(stats_.faults[unsigned(fault::stall)]);
+    }
+    char idbuf[48];
+    std::string_view id = answer_id(cur, idbuf);
+    if (cur.original_body && original_answer(x, cur, id, from_timer, out)) {
+        return;
+    }
+    std::string_view model(cur.model, cur.model_len);
+    out_buf b(x.area, x.area_cap);
+    if (cur.original_body) {
+        render_chat_body(b, chat_reply{id, cur.created, model});
+    } else {
+        answer_meta m{id, cur.created, model, false};
+        cur.d->whole(b, m, answer_text(cur), cur.tokens_total, cur.finish_length ? "length" : "stop",
+                     usage_counts{cur.prompt_tokens, cur.tokens_total});
+    }
+    // Served now: from a timer, the clock read afresh (a batch of timers takes time, and the
+    // lateness histogram must show it); at delay 0, the admission time itself.
+    uint64_t now = from_timer ? monotonic_ns() : cur.admitted_ns;
+    stats_.observe_delay((now - cur.admitted_ns) / 1000, (cur.due_ns - cur.admitted_ns) / 1000);
+    worker_stats::bump(stats_.generated_tokens, cur.original_body ? ORIGINAL_COMPLETION_TOKENS : cur.tokens_total);
+    worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
+    if (b.truncated) {
+        respond_error(x, out, 500, "The answer does not fit the server's answer buffer.", "", "");
+    } else {
+        respond(out, 200, "application/json", b.view());
+    }
+}
+
+// The original service's body, sent from the pre-rendered answer: answers of the same second
+// (created and Date), model and keep-alive are the same bytes up to their id, so the head and
+// the body up to the id are rendered once and each answer adds only its id. The bytes are
+// those of whole()'s general path (same render_head and render_chat_body); false, with
+// nothing rendered, when the answer does not fit (that path then answers).
+bool answer_service::original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
+                                     bool from_timer, reply& out) noexcept {
+    const std::string_view model(cur.model, cur.model_len);
+    answer_prefix& a = prefix_;
+    if (a.len == 0 || a.created != cur.created || a.date_sec != x.now_unix || a.keep_alive != x.keep_alive ||
+        a.id_len != id.size() || std::string_view(a.model, a.model_len) != model) {
+        out_buf b(x.area, x.area_cap);
+        render_chat_body(b, chat_reply{id, cur.created, model});
+        const size_t tail = id.size() + ORIGINAL_BODY_TAIL.size();
+        out_buf h(a.bytes, sizeof a.bytes - tail);
+        render_head(h, 200, "application/json", b.len, x.keep_alive, x.date, "");
+        if (b.truncated || b.len < tail) {
+            a.len = 0;
+            return false;
+        }
+        h.append(b.view().substr(0, b.len - tail));
+        if (h.truncated) {
+            a.len = 0;
+            return false;
+        }
+        a.len = h.len;
+        a.created = cur.created;
+        a.date_sec = x.now_unix;
+        a.keep_alive = x.keep_alive;
+        a.id_len = uint8_t(id.size());
+        std::memcpy(a.model, model.data(), model.size());
+        a.model_len = cur.model_len;
+    }
+    std::memcpy(a.bytes + a.len, id.data(), id.size());
+    std::memcpy(a.bytes + a.len + id.size(), ORIGINAL_BODY_TAIL.data(), ORIGINAL_BODY_TAIL.size());
+    // What whole()'s general path records, in the same order.
+    uint64_t now = from_timer ? monotonic_ns() : cur.admitted_ns;
+    stats_.observe_delay((now - cur.admitted_ns) / 1000, (cur.due_ns - cur.admitted_ns) / 1000);
+    worker_stats::bump(stats_.generated_tokens, ORIGINAL_COMPLETION_TOKENS);
+    worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
+    out.kind = reply_kind::raw;
+    out.status = 200;
+    out.body = std::string_view(a.bytes, a.len + id.size() + ORIGINAL_BODY_TAIL.size());
+    return true;
+}
+
+// One timer event of a stream: a keep-alive comment before the first token, or every token
+// now due (one, unless the loop fell behind), and after the last one the dialect's closing
+// (finish, usage when asked for, end marker) — all in one write.
+void answer_service::stream_step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+    const uint64_t now = monotonic_ns();
+    const config& cfg = srv_.cfg;
+    const dialect& d = *cur.d;
+    out.kind = reply_kind::events;
+    out_buf ev(x.area, x.area_cap / 2);
+    if (now < cur.due_ns && cur.tokens_sent == 0) {
+        ev.append(": keep-alive\n\n");
+        out.body = ev.view();
+        out.send_head = true;
+        uint64_t next = now + cfg.sse_keepalive_ms * 1000000;
+        out.due_ns = next < cur.due_ns ? next : cur.due_ns;
+        return;
+    }
+    char idbuf[48];
+    answer_meta m{answer_id(cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len), cur.include_usage};
+    std::string_view text = answer_text(cur);
+    bool last = false;
+    while (cur.tokens_sent < cur.tokens_total && cur.due_ns <= now && ev.len < x.area_cap / 4) {
+        if (cur.fault_kind != fault::none && cur.tokens_sent == cur.fault_at) {
+            fault f = cur.fault_kind;
+            cur.fault_kind = fault::none;
+            worker_stats::bump(stats_.faults[unsigned(f)]);
+            if (f == fault::stall) {
+                cur.due_ns = now + cfg.fault_stall_ms * 1000000;  // the schedule resumes from here
+                break;
+            }
+            if (f == fault::disconnect) {
+                out.body = ev.view();
+                out.reset_after = true;
+                return;
+            }
+            d.stream_error(ev, "The server had an error while generating the answer (injected).");
+            last = true;
+            break;
+        }
+        if (cur.tokens_sent == 0) {
+            if (d.stream_open != nullptr) {
+                d.stream_open(ev, m);
+            }
+            if (d.block_start != nullptr) {
+                d.block_start(ev, m, block_kind::text);
+            }
+        }
+        size_t off = cur.text_off < text.size() ? cur.text_off : 0;
+        size_t len = token_length(text, off);
+        d.delta(ev, m, text.substr(off, len));
+        cur.text_off = uint32_t(off + len);
+        if (cur.tokens_sent == 0) {
+            stats_.ttft.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
+        } else {
+            stats_.itl.observe(ITL_BUCKETS, (now - cur.last_token_ns) / 1000);
+        }
+        stats_.late.observe(LATE_BUCKETS, (now - cur.due_ns) / 1000);
+        cur.last_token_ns = now;
+        ++cur.tokens_sent;
+        cur.events = cur.events == 0xffff ? cur.events : uint16_t(cur.events + 1);
+        worker_stats::bump(stats_.generated_tokens);
+        cur.due_ns += token_gap_ns(cur.itl_us, cfg, load_multiplier(), rng_);
+    }
+    if (!last && cur.tokens_sent == cur.tokens_total) {
+        if (d.block_end != nullptr) {
+            d.block_end(ev, m, block_kind::text);
+        }
+        usage_counts u{cur.prompt_tokens, cur.tokens_sent};
+        d.stream_close(ev, m, cur.finish_length ? "length" : "stop", cur.include_usage ? &u : nullptr);
+        worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
+        last = true;
+    }
+    if (last) {
+        stats_.delay.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
+    }
+    out.body = ev.view();
+    out.send_head = true;  // even with no event due (a stall), the head goes out now
+    out.last = last;
+    out.due_ns = cur.due_ns;
+}
+
+}  // namespace lms

@@ -1,0 +1,48 @@
+// route_table: a handful of rows, matched by exact path (nginx's exact-match locations).
+#include "service/route_table.hpp"
+
+#include "dialects/openai_chat.hpp"
+#include "dialects/openai_completions.hpp"
+
+namespace lms {
+
+namespace {
+
+struct route_row {
+    std::string_view path;
+    bool api;         // also under /compatible-mode
+    route r;
+    handler_kind h;
+    const dialect* d;
+    bool get;         // GET and HEAD allowed (else POST only)
+};
+
+const route_row ROUTES[] = {
+    {"/v1/chat/completions", true, route::chat, handler_kind::generate, &OPENAI_CHAT, false},
+    {"/v1/completions", true, route::completions, handler_kind::generate, &OPENAI_COMPLETIONS, false},
+    {"/v1/embeddings", true, route::embeddings, handler_kind::embeddings, nullptr, false},
+    {"/v1/models", true, route::models, handler_kind::models, nullptr, true},
+    {"/health", false, route::health, handler_kind::health, nullptr, true},
+    {"/metrics", false, route::metrics, handler_kind::metrics, nullptr, true},
+};
+
+}  // namespace
+
+route_match match_route(http_method m, std::string_view target) noexcept {
+    if (size_t q = target.find('?'); q != std::string_view::npos) {
+        target = target.substr(0, q);
+    }
+    std::string_view api = target;
+    if (api.substr(0, 16) == "/compatible-mode") {
+        api.remove_prefix(16);
+    }
+    for (const route_row& row : ROUTES) {
+        if ((row.api ? api : target) == row.path) {
+            bool ok = row.get ? (m == http_method::get || m == http_method::head) : m == http_method::post;
+            return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d};
+        }
+    }
+    return {route::not_found, true, ""};
+}
+
+}  // namespace lms

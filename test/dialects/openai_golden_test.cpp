@@ -1,0 +1,150 @@
+// Golden sequences: the exact bytes of whole answers and of every event of a stream, per
+// dialect. The files in test/dialects/golden/ are wire captures of the server as it was before
+// the engine/dialect split (ids and created fixed to the values below); a change to one is a
+// wire change.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "answer/tokens.hpp"
+#include "dialects/openai_chat.hpp"
+#include "dialects/openai_completions.hpp"
+
+using namespace lms;
+
+namespace {
+
+std::string golden(const char* name) {
+    std::ifstream f(std::string("test/dialects/golden/") + name, std::ios::binary);
+    REQUIRE(f.good());
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// A whole stream of `tokens` tokens of text, as the answer service emits it: opening and
+// block start with the first token, one delta per token, block end and closing at the end.
+// per_write: each event rendered into its own buffer (one write each), else all into one.
+std::string stream(const dialect& d, const answer_meta& m, std::string_view text, uint32_t tokens,
+                   std::string_view finish, const usage_counts* u, bool per_write) {
+    std::string all;
+    char mem[8192];
+    out_buf one(mem, sizeof mem);
+    auto event = [&](auto&& render) {
+        if (per_write) {
+            char buf[2048];
+            out_buf o(buf, sizeof buf);
+            render(o);
+            REQUIRE_FALSE(o.truncated);
+            all.append(o.view());
+        } else {
+            render(one);
+        }
+    };
+    size_t off = 0;
+    for (uint32_t t = 0; t < tokens; ++t) {
+        if (t == 0) {
+            if (d.stream_open != nullptr) {
+                event([&](out_buf& o) { d.stream_open(o, m); });
+            }
+            if (d.block_start != nullptr) {
+                event([&](out_buf& o) { d.block_start(o, m, block_kind::text); });
+            }
+        }
+        size_t len = token_length(text, off);
+        event([&](out_buf& o) { d.delta(o, m, text.substr(off, len)); });
+        off += len;
+    }
+    if (d.block_end != nullptr) {
+        event([&](out_buf& o) { d.block_end(o, m, block_kind::text); });
+    }
+    event([&](out_buf& o) { d.stream_close(o, m, finish, u); });
+    if (!per_write) {
+        REQUIRE_FALSE(one.truncated);
+        all = std::string(one.view());
+    }
+    return all;
+}
+
+// Rendered into a buffer of every size below its length: the prefix that fits, and truncated.
+template <class Render>
+void check_cut_everywhere(const std::string& whole, Render render) {
+    std::vector<char> mem(whole.size());
+    for (size_t cap = 0; cap < whole.size(); ++cap) {
+        out_buf o(mem.data(), cap);
+        render(o);
+        REQUIRE(o.truncated);
+        REQUIRE(o.len == cap);
+        REQUIRE(std::string(o.view()) == whole.substr(0, cap));
+    }
+}
+
+const std::string_view CHAT_ID = "chatcmpl-00000000000000010000000000000002";
+const std::string_view CMPL_ID = "cmpl-00000000000000010000000000000002";
+
+}  // namespace
+
+TEST_CASE("golden: chat completion stream, with and without usage, one write or one per event") {
+    const answer_meta m{CHAT_ID, 1700000000, "qwen-plus", true};
+    const usage_counts u{1, 4};
+    const std::string want = golden("openai_chat_stream.txt");
+    CHECK(stream(OPENAI_CHAT, m, CHAT_CONTENT, 4, "length", &u, false) == want);
+    CHECK(stream(OPENAI_CHAT, m, CHAT_CONTENT, 4, "length", &u, true) == want);
+    const answer_meta plain{CHAT_ID, 1700000000, "qwen-plus", false};
+    const std::string want2 = golden("openai_chat_stream_no_usage.txt");
+    CHECK(stream(OPENAI_CHAT, plain, CHAT_CONTENT, 2, "length", nullptr, false) == want2);
+    CHECK(stream(OPENAI_CHAT, plain, CHAT_CONTENT, 2, "length", nullptr, true) == want2);
+    check_cut_everywhere(want2, [&](out_buf& o) {
+        OPENAI_CHAT.stream_open(o, plain);
+        OPENAI_CHAT.delta(o, plain, "\xe6\x88\x91");
+        OPENAI_CHAT.delta(o, plain, "\xe6\x98\xaf");
+        OPENAI_CHAT.stream_close(o, plain, "length", nullptr);
+    });
+}
+
+TEST_CASE("golden: whole chat completion") {
+    const answer_meta m{CHAT_ID, 1700000000, "m\"x", false};
+    const std::string want = golden("openai_chat_whole.txt");
+    char mem[4096];
+    out_buf o(mem, sizeof mem);
+    OPENAI_CHAT.whole(o, m, CHAT_CONTENT, 3, "length", usage_counts{1, 3});
+    CHECK(std::string(o.view()) == want);
+    check_cut_everywhere(want, [&](out_buf& b) { OPENAI_CHAT.whole(b, m, CHAT_CONTENT, 3, "length", usage_counts{1, 3}); });
+}
+
+TEST_CASE("golden: text completion stream and whole body") {
+    const answer_meta m{CMPL_ID, 1700000000, "qwen-plus", true};
+    const usage_counts u{2, 3};
+    const std::string want = golden("openai_completions_stream.txt");
+    CHECK(stream(OPENAI_COMPLETIONS, m, CHAT_CONTENT, 3, "length", &u, false) == want);
+    CHECK(stream(OPENAI_COMPLETIONS, m, CHAT_CONTENT, 3, "length", &u, true) == want);
+    const answer_meta w{CMPL_ID, 1700000000, "qwen-plus", false};
+    const std::string body = golden("openai_completions_whole.txt");
+    char mem[4096];
+    out_buf o(mem, sizeof mem);
+    OPENAI_COMPLETIONS.whole(o, w, CHAT_CONTENT, 5, "length", usage_counts{2, 5});
+    CHECK(std::string(o.view()) == body);
+    check_cut_everywhere(body, [&](out_buf& b) { OPENAI_COMPLETIONS.whole(b, w, CHAT_CONTENT, 5, "length", usage_counts{2, 5}); });
+}
+
+TEST_CASE("golden: in-stream error event and error envelopes per status") {
+    char mem[512];
+    out_buf o(mem, sizeof mem);
+    OPENAI_CHAT.stream_error(o, "boom");
+    CHECK(std::string(o.view()) ==
+          "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"param\":null,\"code\":\"server_error\"}}\n\n");
+    struct {
+        int status;
+        const char* type;
+    } cases[] = {{401, "authentication_error"}, {403, "permission_denied_error"}, {409, "conflict_error"},
+                 {422, "unprocessable_entity_error"}, {429, "rate_limit_error"}, {418, "invalid_request_error"},
+                 {500, "server_error"}, {502, "api_error"}, {504, "api_error"}, {503, "service_unavailable_error"}};
+    for (auto& c : cases) {
+        out_buf e(mem, sizeof mem);
+        OPENAI_CHAT.error_body(e, c.status, "m", "");
+        CHECK(std::string(e.view()).find(std::string("\"type\":\"") + c.type + "\"") != std::string::npos);
+    }
+}

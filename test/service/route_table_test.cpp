@@ -1,0 +1,21 @@
+#include <catch2/catch.hpp>
+
+#include "service/route_table.hpp"
+
+using namespace lms;
+
+TEST_CASE("routes: paths, methods and Allow") {
+    auto m = match_route(http_method::post, "/v1/chat/completions");
+    CHECK(m.r == route::chat);
+    CHECK(m.method_ok);
+    m = match_route(http_method::post, "/compatible-mode/v1/chat/completions?x=1");
+    CHECK(m.r == route::chat);
+    m = match_route(http_method::get, "/v1/chat/completions");
+    CHECK(m.r == route::chat);
+    CHECK_FALSE(m.method_ok);
+    CHECK(m.allow == "POST");
+    CHECK(match_route(http_method::head, "/health").method_ok);
+    CHECK_FALSE(match_route(http_method::post, "/metrics").method_ok);
+    CHECK(match_route(http_method::get, "/v1/chat/completions/").r == route::not_found);
+    CHECK(match_route(http_method::get, "/").r == route::not_found);
+}
