@@ -20,8 +20,6 @@
 
 namespace lms {
 
-struct dialect;
-
 inline constexpr uint32_t NO_ITL_OVERRIDE = 0xffffffffu;
 
 struct plan_input {
@@ -56,16 +54,16 @@ struct answer_plan {
 // The gap before the next streamed token: X-Mock-ITL, or an ITL draw stretched by load.
 [[nodiscard]] uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, rng& r) noexcept;
 
+// Kept small: a held request costs this (inside its connection record) plus its socket.
 struct answer_cursor {
     static constexpr unsigned MODEL_MAX = 96;  // longest model name echoed back
 
-    const dialect* d = nullptr;
     pool_buffer* echo = nullptr;  // the text being answered (echo mode), lent
     uint64_t admitted_ns = 0;     // when the request took its slot (monotonic)
     uint64_t due_ns = 0;          // when the answer (or the next token) is scheduled
     uint64_t last_token_ns = 0;
     uint64_t id_n = 0;            // the answer's id is derived from it (same in every event)
-    int64_t created = 0;          // unix seconds
+    uint32_t created = 0;         // unix seconds (until 2106), the answer's "created"
     uint32_t tokens_total = 0;
     uint32_t tokens_sent = 0;     // the token index of the current block
     uint32_t prompt_tokens = 0;
@@ -73,6 +71,7 @@ struct answer_cursor {
     uint32_t fault_at = 0;
     uint32_t itl_us = NO_ITL_OVERRIDE;
     uint16_t events = 0;          // events sent (saturating)
+    uint8_t dialect = 0;          // which dialect speaks: its row in the route table
     uint8_t choice = 0;           // the choice being produced
     uint8_t block = 0;            // its block
     fault fault_kind = fault::none;

@@ -61,12 +61,18 @@ struct dialect {
     void (*stream_error)(out_buf& o, std::string_view message) noexcept;
 };
 
-// prefix + 32 lowercase hex digits of (hi, lo) into out (prefix.size() + 32 <= 48 bytes).
-std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char out[48]) noexcept;
+// prefix + 32 lowercase hex digits of (hi, lo) into out, which holds prefix.size() + 32 bytes
+// (prefix at most 16).
+std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char* out) noexcept;
 
 // The JSON-escaped text of `tokens` tokens of text, cycling through it (no quotes).
 void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept;
 // {"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C  (the caller closes the object)
 void append_usage_counts(out_buf& o, usage_counts u) noexcept;
+// The envelope of an OpenAI stream chunk: `data: {"id":"ID` + object (up to and including
+// `"created":`) + created + `,"model":"MODEL` + after_model (up to the choices' '['); and its
+// close: `]}` or, with m.usage_null, `],"usage":null}`, then the blank line.
+void append_chunk_open(out_buf& o, const answer_meta& m, std::string_view object, std::string_view after_model) noexcept;
+void append_chunk_close(out_buf& o, const answer_meta& m) noexcept;
 
 }  // namespace lms

@@ -21,6 +21,8 @@
 
 namespace lms {
 
+struct dialect;
+
 class answer_service {
 public:
     // Throws at startup only (std::bad_alloc).
@@ -47,15 +49,15 @@ public:
 private:
     void respond_error(const exchange_context& x, reply& out, int status, std::string_view message,
                        std::string_view param, std::string_view headers) noexcept;
-    void generate(const http_parser& p, const char* bytes, const exchange_context& x, answer_cursor& cur,
-                  reply& out) noexcept;
+    void generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
+                  answer_cursor& cur, reply& out) noexcept;
     void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept;
-    void whole(const exchange_context& x, answer_cursor& cur, reply& out, bool from_timer) noexcept;
+    void whole(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out, bool from_timer) noexcept;
     [[nodiscard]] bool original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
                                        bool from_timer, reply& out) noexcept;
-    void stream_step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept;
+    void stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out) noexcept;
     [[nodiscard]] std::string_view answer_text(const answer_cursor& cur) const noexcept;
-    [[nodiscard]] std::string_view answer_id(const answer_cursor& cur, char out[48]) const noexcept;
+    [[nodiscard]] std::string_view answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
     [[nodiscard]] double load_multiplier() const noexcept;
 
     // The last original-body chat answer, rendered up to its id (see original_answer).

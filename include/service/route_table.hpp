@@ -20,10 +20,15 @@ struct route_match {
     std::string_view allow;  // the Allow header's value for the path
     handler_kind h = handler_kind::none;
     const dialect* d = nullptr;  // handler_kind::generate: the dialect that reads and renders
+    uint8_t row = 0;             // the row's index (route_dialect(row) == d)
 };
 
 // Matches method and target (the query string is ignored). The API paths answer under /v1/...
 // and, for DashScope clients, /compatible-mode/v1/...
 [[nodiscard]] route_match match_route(http_method m, std::string_view target) noexcept;
+
+// The dialect of a route row (route_match::row), so that an answer in progress keeps one byte,
+// not a pointer; nullptr for a row without one.
+[[nodiscard]] const dialect* route_dialect(uint8_t row) noexcept;
 
 }  // namespace lms

@@ -3,30 +3,49 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "answer/json_text.hpp"
 #include "answer/tokens.hpp"
 
 namespace lms {
 
-std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char out[48]) noexcept {
-    // A byte (two digits) per step: 16 table loads instead of 32 shift-and-mask digits.
-    static constexpr auto HEX_PAIRS = [] {
-        struct table {
-            char c[512];
-        } t{};
-        constexpr char HEX[] = "0123456789abcdef";
-        for (int i = 0; i < 256; ++i) {
-            t.c[2 * i] = HEX[i >> 4];
-            t.c[2 * i + 1] = HEX[i & 15];
-        }
-        return t;
-    }();
-    const size_t p = prefix.size() <= 16 ? prefix.size() : 16;
-    std::memcpy(out, prefix.data(), p);
-    for (int i = 0; i < 8; ++i) {
-        std::memcpy(out + p + 2 * i, HEX_PAIRS.c + 2 * ((hi >> (56 - 8 * i)) & 255), 2);
-        std::memcpy(out + p + 16 + 2 * i, HEX_PAIRS.c + 2 * ((lo >> (56 - 8 * i)) & 255), 2);
+namespace {
+
+// The 16 hex digits of v, most significant first. With SSE2 (every x86-64): the 8 bytes split
+// into high and low nibbles, interleaved, and turned into '0'..'9' / 'a'..'f' in one pass
+// (about a dozen instructions); elsewhere a byte table.
+inline void put_hex16(char* out, uint64_t v) noexcept {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_cvtsi64_si128(int64_t(__builtin_bswap64(v)));
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
+    const __m128i lo = _mm_and_si128(bytes, low4);
+    const __m128i nibbles = _mm_unpacklo_epi8(hi, lo);  // the high nibble of each byte first
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                     _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letter));
+#else
+    static constexpr char HEX[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) {
+        out[i] = HEX[(v >> (60 - 4 * i)) & 15];
     }
+#endif
+}
+
+}  // namespace
+
+std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char* out) noexcept {
+    const size_t p = prefix.size() <= 16 ? prefix.size() : 16;
+    if (p == 9) {
+        std::memcpy(out, prefix.data(), 9);  // "chatcmpl-": a fixed-size copy is a couple of moves
+    } else {
+        std::memcpy(out, prefix.data(), p);
+    }
+    put_hex16(out + p, hi);
+    put_hex16(out + p + 16, lo);
     return {out, p + 32};
 }
 
@@ -43,8 +62,26 @@ void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noex
 }
 
 void append_usage_counts(out_buf& o, usage_counts u) noexcept {
-    o.format("{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}", u.prompt, u.completion,
-             uint64_t(u.prompt) + u.completion);
+    o.append("{\"prompt_tokens\":");
+    o.append_decimal(u.prompt);
+    o.append(",\"completion_tokens\":");
+    o.append_decimal(u.completion);
+    o.append(",\"total_tokens\":");
+    o.append_decimal(int64_t(uint64_t(u.prompt) + u.completion));
+}
+
+void append_chunk_open(out_buf& o, const answer_meta& m, std::string_view object, std::string_view after_model) noexcept {
+    o.append("data: {\"id\":\"");
+    o.append(m.id);
+    o.append(object);
+    o.append_decimal(m.created);
+    o.append(",\"model\":\"");
+    json_escape(o, m.model);
+    o.append(after_model);
+}
+
+void append_chunk_close(out_buf& o, const answer_meta& m) noexcept {
+    o.append(m.usage_null ? "],\"usage\":null}\n\n" : "]}\n\n");
 }
 
 }  // namespace lms

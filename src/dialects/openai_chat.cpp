@@ -13,17 +13,7 @@ namespace lms {
 namespace {
 
 void open_chunk(out_buf& o, const answer_meta& m) noexcept {
-    o.append("data: {\"id\":\"");
-    o.append(m.id);
-    o.append("\",\"object\":\"chat.completion.chunk\",\"created\":");
-    o.format("{}", m.created);
-    o.append(",\"model\":\"");
-    json_escape(o, m.model);
-    o.append("\",\"system_fingerprint\":null,\"choices\":[");
-}
-
-void close_chunk(out_buf& o, const answer_meta& m) noexcept {
-    o.append(m.usage_null ? "],\"usage\":null}\n\n" : "]}\n\n");
+    append_chunk_open(o, m, "\",\"object\":\"chat.completion.chunk\",\"created\":", "\",\"system_fingerprint\":null,\"choices\":[");
 }
 
 bool read_chat(chat_body_reader& r, const char* body, size_t len, generation_request& out, body_error& err) noexcept {
@@ -48,7 +38,7 @@ const dialect OPENAI_CHAT = {
 void render_chat_role_chunk(out_buf& o, const answer_meta& m) noexcept {
     open_chunk(o, m);
     o.append(R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null})");
-    close_chunk(o, m);
+    append_chunk_close(o, m);
 }
 
 void render_chat_content_chunk(out_buf& o, const answer_meta& m, std::string_view text) noexcept {
@@ -56,7 +46,7 @@ void render_chat_content_chunk(out_buf& o, const answer_meta& m, std::string_vie
     o.append(R"({"index":0,"delta":{"content":")");
     json_escape(o, text);
     o.append(R"("},"logprobs":null,"finish_reason":null})");
-    close_chunk(o, m);
+    append_chunk_close(o, m);
 }
 
 void render_chat_finish_chunk(out_buf& o, const answer_meta& m, std::string_view finish_reason) noexcept {
@@ -64,7 +54,7 @@ void render_chat_finish_chunk(out_buf& o, const answer_meta& m, std::string_view
     o.append(R"({"index":0,"delta":{},"logprobs":null,"finish_reason":")");
     o.append(finish_reason);
     o.append("\"}");
-    close_chunk(o, m);
+    append_chunk_close(o, m);
 }
 
 void render_chat_usage_chunk(out_buf& o, const answer_meta& m, usage_counts u) noexcept {
@@ -85,7 +75,7 @@ void render_chat_completion(out_buf& o, const answer_meta& m, std::string_view t
     o.append(R"(","index":0,"logprobs":null}],"object":"chat.completion","usage":)");
     append_usage_counts(o, u);
     o.append(R"(,"prompt_tokens_details":{"cached_tokens":0}},"created":)");
-    o.format("{}", m.created);
+    o.append_decimal(m.created);
     o.append(R"(,"system_fingerprint":null,"model":")");
     json_escape(o, m.model);
     o.append(R"(","id":")");
@@ -108,10 +98,7 @@ void render_chat_body(out_buf& o, const chat_reply& r) noexcept {
 }
 
 std::string_view format_completion_id(uint64_t hi, uint64_t lo, char out[41]) noexcept {
-    char id[48];
-    std::string_view v = format_answer_id(OPENAI_CHAT.id_prefix, hi, lo, id);
-    std::memcpy(out, v.data(), 41);
-    return {out, 41};
+    return format_answer_id(OPENAI_CHAT.id_prefix, hi, lo, out);  // 9 + 32 = 41 bytes
 }
 
 }  // namespace lms

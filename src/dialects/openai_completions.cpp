@@ -11,17 +11,7 @@ namespace lms {
 namespace {
 
 void open_chunk(out_buf& o, const answer_meta& m) noexcept {
-    o.append("data: {\"id\":\"");
-    o.append(m.id);
-    o.append("\",\"object\":\"text_completion\",\"created\":");
-    o.format("{}", m.created);
-    o.append(",\"model\":\"");
-    json_escape(o, m.model);
-    o.append("\",\"choices\":[");
-}
-
-void close_chunk(out_buf& o, const answer_meta& m) noexcept {
-    o.append(m.usage_null ? "],\"usage\":null}\n\n" : "]}\n\n");
+    append_chunk_open(o, m, "\",\"object\":\"text_completion\",\"created\":", "\",\"choices\":[");
 }
 
 bool read_completion(chat_body_reader& r, const char* body, size_t len, generation_request& out,
@@ -49,7 +39,7 @@ void render_completion_text_chunk(out_buf& o, const answer_meta& m, std::string_
     o.append(R"({"text":")");
     json_escape(o, text);
     o.append(R"(","index":0,"logprobs":null,"finish_reason":null})");
-    close_chunk(o, m);
+    append_chunk_close(o, m);
 }
 
 void render_completion_finish_chunk(out_buf& o, const answer_meta& m, std::string_view finish_reason) noexcept {
@@ -57,7 +47,7 @@ void render_completion_finish_chunk(out_buf& o, const answer_meta& m, std::strin
     o.append(R"({"text":"","index":0,"logprobs":null,"finish_reason":")");
     o.append(finish_reason);
     o.append("\"}");
-    close_chunk(o, m);
+    append_chunk_close(o, m);
 }
 
 void render_completion_usage_chunk(out_buf& o, const answer_meta& m, usage_counts u) noexcept {
@@ -76,7 +66,7 @@ void render_text_completion(out_buf& o, const answer_meta& m, std::string_view t
     o.append(R"("}],"object":"text_completion","usage":)");
     append_usage_counts(o, u);
     o.append("},\"created\":");
-    o.format("{}", m.created);
+    o.append_decimal(m.created);
     o.append(R"(,"model":")");
     json_escape(o, m.model);
     o.append(R"(","id":")");

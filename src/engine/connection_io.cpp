@@ -232,7 +232,6 @@ void worker::end_answer(connection& c) noexcept {
 // An answer's timer: the answering side says what is due now.
 void worker::on_answer_timer(connection& c) noexcept {
     reply r;
-    r.r = c.current;
     service_.step(context(c), c.answer, r);
     carry_out(c, r);
     if (c.phase == conn_phase::reading) {

@@ -101,8 +101,8 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     }
     switch (m.h) {
     case handler_kind::generate:
-        cur.d = m.d;
-        generate(p, bytes, x, cur, out);
+        cur.dialect = m.row;
+        generate(p, bytes, x, *m.d, cur, out);
         return;
     case handler_kind::embeddings:
         embeddings(p, bytes, x, out);
@@ -141,8 +141,8 @@ std::string_view answer_service::answer_text(const answer_cursor& cur) const noe
     return cur.echo != nullptr ? std::string_view(cur.echo->data(), cur.echo->len) : srv_.text;
 }
 
-std::string_view answer_service::answer_id(const answer_cursor& cur, char out[48]) const noexcept {
-    return format_answer_id(cur.d->id_prefix, splitmix64(id_seed_ + cur.id_n), splitmix64(cur.id_n ^ ~id_seed_), out);
+std::string_view answer_service::answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
+    return format_answer_id(d.id_prefix, splitmix64(id_seed_ + cur.id_n), splitmix64(cur.id_n ^ ~id_seed_), out);
 }
 
 void answer_service::end(answer_cursor& cur) noexcept {
@@ -152,7 +152,7 @@ void answer_service::end(answer_cursor& cur) noexcept {
     }
 }
 
-void answer_service::generate(const http_parser& p, const char* bytes, const exchange_context& x,
+void answer_service::generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                               answer_cursor& cur, reply& out) noexcept {
     const config& cfg = srv_.cfg;
     const std::string_view retry_headers(overload_headers_, overload_headers_len_);
@@ -190,7 +190,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     const http_request& rq = p.request();
     generation_request body;
     body_error err;
-    if (!cur.d->read(body_reader_, bytes + rq.body_off, rq.body_len, body, err)) {
+    if (!d.read(body_reader_, bytes + rq.body_off, rq.body_len, body, err)) {
         refuse(400, err.message, err.param, "");
         return;
     }
@@ -201,7 +201,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     }
     const double lf = load_multiplier();
     const answer_plan plan =
-        plan_answer(plan_input{body, ov, cfg, srv_.text_tokens, lf, cur.d->has_original_body}, rng_);
+        plan_answer(plan_input{body, ov, cfg, srv_.text_tokens, lf, d.has_original_body}, rng_);
     if (plan.refuse != fault::none) {
         worker_stats::bump(stats_.faults[unsigned(plan.refuse)]);
         if (plan.refuse == fault::http_429) {
@@ -243,13 +243,13 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.itl_us = plan.itl_us;
     cur.original_body = plan.original_body;
     cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
-    cur.created = x.now_unix;
+    cur.created = uint32_t(x.now_unix);
     cur.admitted_ns = x.now_ns;
     cur.due_ns = cur.admitted_ns + plan.first_ns;
     worker_stats::bump(stats_.prompt_tokens, cur.original_body ? ORIGINAL_PROMPT_TOKENS : cur.prompt_tokens);
     if (!cur.stream) {
         if (plan.first_ns == 0) {
-            whole(x, cur, out, false);
+            whole(x, d, cur, out, false);
             return;
         }
         out.kind = reply_kind::hold;
@@ -301,15 +301,17 @@ void answer_service::embeddings(const http_parser& p, const char* bytes, const e
 }
 
 void answer_service::step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+    const dialect& d = *route_dialect(cur.dialect);
     if (cur.stream) {
-        stream_step(x, cur, out);
+        stream_step(x, d, cur, out);
     } else {
-        whole(x, cur, out, true);
+        whole(x, d, cur, out, true);
     }
 }
 
 // A whole (non-streamed) answer, at its time.
-void answer_service::whole(const exchange_context& x, answer_cursor& cur, reply& out, bool from_timer) noexcept {
+void answer_service::whole(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out,
+                           bool from_timer) noexcept {
     if (cur.fault_kind == fault::disconnect) {
         worker_stats::bump(stats_.faults[unsigned(fault::disconnect)]);
         out.kind = reply_kind::reset;
@@ -319,7 +321,7 @@ void answer_service::whole(const exchange_context& x, answer_cursor& cur, reply&
         worker_stats::bump(stats_.faults[unsigned(fault::stall)]);
     }
     char idbuf[48];
-    std::string_view id = answer_id(cur, idbuf);
+    std::string_view id = answer_id(d, cur, idbuf);
     if (cur.original_body && original_answer(x, cur, id, from_timer, out)) {
         return;
     }
@@ -329,7 +331,7 @@ void answer_service::whole(const exchange_context& x, answer_cursor& cur, reply&
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
         answer_meta m{id, cur.created, model, false};
-        cur.d->whole(b, m, answer_text(cur), cur.tokens_total, cur.finish_length ? "length" : "stop",
+        d.whole(b, m, answer_text(cur), cur.tokens_total, cur.finish_length ? "length" : "stop",
                      usage_counts{cur.prompt_tokens, cur.tokens_total});
     }
     // Served now: from a timer, the clock read afresh (a batch of timers takes time, and the
@@ -394,10 +396,10 @@ bool answer_service::original_answer(const exchange_context& x, answer_cursor& c
 // One timer event of a stream: a keep-alive comment before the first token, or every token
 // now due (one, unless the loop fell behind), and after the last one the dialect's closing
 // (finish, usage when asked for, end marker) — all in one write.
-void answer_service::stream_step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+void answer_service::stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur,
+                                 reply& out) noexcept {
     const uint64_t now = monotonic_ns();
     const config& cfg = srv_.cfg;
-    const dialect& d = *cur.d;
     out.kind = reply_kind::events;
     out_buf ev(x.area, x.area_cap / 2);
     if (now < cur.due_ns && cur.tokens_sent == 0) {
@@ -409,7 +411,7 @@ void answer_service::stream_step(const exchange_context& x, answer_cursor& cur, 
         return;
     }
     char idbuf[48];
-    answer_meta m{answer_id(cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len), cur.include_usage};
+    answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len), cur.include_usage};
     std::string_view text = answer_text(cur);
     bool last = false;
     while (cur.tokens_sent < cur.tokens_total && cur.due_ns <= now && ev.len < x.area_cap / 4) {

@@ -36,13 +36,18 @@ route_match match_route(http_method m, std::string_view target) noexcept {
     if (api.substr(0, 16) == "/compatible-mode") {
         api.remove_prefix(16);
     }
-    for (const route_row& row : ROUTES) {
+    for (uint8_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; ++i) {
+        const route_row& row = ROUTES[i];
         if ((row.api ? api : target) == row.path) {
             bool ok = row.get ? (m == http_method::get || m == http_method::head) : m == http_method::post;
-            return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d};
+            return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d, i};
         }
     }
     return {route::not_found, true, ""};
+}
+
+const dialect* route_dialect(uint8_t row) noexcept {
+    return row < sizeof ROUTES / sizeof ROUTES[0] ? ROUTES[row].d : nullptr;
 }
 
 }  // namespace lms

@@ -115,6 +115,18 @@ TEST_CASE("openai_chat: completion ids are chatcmpl- and 32 lowercase hex digits
             CHECK(std::string(format_completion_id(hi, lo, id)) == fmt::format("chatcmpl-{:016x}{:016x}", hi, lo));
         }
     }
+    // Every nibble value in every position (the digits are formed eight bytes at a time).
+    uint64_t x = 0x243f6a8885a308d3ull;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const uint64_t hi = x, lo = ~x * 0x9e3779b97f4a7c15ull;
+        char id[41];
+        REQUIRE(std::string(format_completion_id(hi, lo, id)) == fmt::format("chatcmpl-{:016x}{:016x}", hi, lo));
+        char cm[37];
+        REQUIRE(std::string(format_answer_id("cmpl-", hi, lo, cm)) == fmt::format("cmpl-{:016x}{:016x}", hi, lo));
+    }
 }
 
 TEST_CASE("openai_chat: the original chat body with id, created and model") {
