@@ -65,8 +65,10 @@ public:
     [[nodiscard]] bool read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept;
 
 private:
-    // model, stream, stream_options, max_tokens: shared by chat and completions.
+    // model, stream, stream_options, max_tokens, n, stop: shared by chat and completions.
     bool read_common(const body_fields& f, generation_request& out, body_error& err) noexcept;
+    // tools, tool_choice, enable_thinking, reasoning_effort, response_format: chat only.
+    bool read_agent_fields(const body_fields& f, generation_request& out, body_error& err) noexcept;
 
     std::unique_ptr<simdjson::dom::parser> parser_;
 };

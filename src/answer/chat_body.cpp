@@ -64,29 +64,57 @@ std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) n
 // object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
 // its name, as at_key() would find it.
 struct body_fields {
-    simdjson::dom::element messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens;
-    bool has_messages = false, has_prompt = false, has_model = false, has_stream = false,
-         has_stream_options = false, has_max_completion_tokens = false, has_max_tokens = false;
+    enum name : uint8_t {
+        messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens, n, stop, tools,
+        tool_choice, enable_thinking, reasoning_effort, response_format, count
+    };
+    // The chat-only fields: a body with none of them skips their checks in one test.
+    static constexpr uint32_t AGENT = 1u << tools | 1u << tool_choice | 1u << enable_thinking |
+                                      1u << reasoning_effort | 1u << response_format;
+
+    uint32_t present = 0;  // bit per name
+    // Left uninitialised: only the fields present are written (and read), so a body with few
+    // fields pays for few (an element is trivially copyable and destructible).
+    union slot {
+        simdjson::dom::element e;
+        slot() noexcept {}
+    } v[count];
+
+    [[nodiscard]] bool has(name f) const noexcept { return (present >> f) & 1; }
+    // Present and not null.
+    [[nodiscard]] bool given(name f) const noexcept { return has(f) && !v[f].e.is_null(); }
+    [[nodiscard]] simdjson::dom::element operator[](name f) const noexcept { return v[f].e; }
 
     explicit body_fields(simdjson::dom::object obj) noexcept {
         for (simdjson::dom::key_value_pair kv : obj) {
             const std::string_view k = kv.key;
-            auto take = [&](std::string_view name, bool& has, simdjson::dom::element& e) {
-                if (!has && k == name) {
-                    has = true;
-                    e = kv.value;
+            auto take = [&](std::string_view key, name f) {
+                if (!has(f) && k == key) {
+                    present |= 1u << f;
+                    v[f].e = kv.value;
                 }
             };
             switch (k.size()) {
-            case 5: take("model", has_model, model); break;
-            case 6:
-                take("stream", has_stream, stream);
-                take("prompt", has_prompt, prompt);
+            case 1: take("n", n); break;
+            case 4: take("stop", stop); break;
+            case 5:
+                take("model", model);
+                take("tools", tools);
                 break;
-            case 8: take("messages", has_messages, messages); break;
-            case 10: take("max_tokens", has_max_tokens, max_tokens); break;
-            case 14: take("stream_options", has_stream_options, stream_options); break;
-            case 21: take("max_completion_tokens", has_max_completion_tokens, max_completion_tokens); break;
+            case 6:
+                take("stream", stream);
+                take("prompt", prompt);
+                break;
+            case 8: take("messages", messages); break;
+            case 10: take("max_tokens", max_tokens); break;
+            case 11: take("tool_choice", tool_choice); break;
+            case 14: take("stream_options", stream_options); break;
+            case 15:
+                take("enable_thinking", enable_thinking);
+                take("response_format", response_format);
+                break;
+            case 16: take("reasoning_effort", reasoning_effort); break;
+            case 21: take("max_completion_tokens", max_completion_tokens); break;
             default: break;
             }
         }
@@ -101,11 +129,11 @@ bool chat_body_reader::read(const char* body, size_t len, generation_request& ou
     }
     const body_fields f(obj);
     simdjson::dom::array messages;
-    if (!f.has_messages) {
+    if (!f.has(body_fields::messages)) {
         err = {"Missing required parameter: 'messages'.", "messages"};
         return false;
     }
-    if (f.messages.get(messages) != simdjson::SUCCESS) {
+    if (f[body_fields::messages].get(messages) != simdjson::SUCCESS) {
         err = {"Invalid type for 'messages': expected an array of message objects.", "messages"};
         return false;
     }
@@ -141,7 +169,7 @@ bool chat_body_reader::read(const char* body, size_t len, generation_request& ou
             out.last_user = text;
         }
     }
-    return read_common(f, out, err);
+    return read_common(f, out, err) && read_agent_fields(f, out, err);
 }
 
 bool chat_body_reader::read_completion(const char* body, size_t len, generation_request& out, body_error& err) noexcept {
@@ -151,11 +179,11 @@ bool chat_body_reader::read_completion(const char* body, size_t len, generation_
         return false;
     }
     const body_fields f(obj);
-    if (!f.has_prompt) {
+    if (!f.has(body_fields::prompt)) {
         err = {"Missing required parameter: 'prompt'.", "prompt"};
         return false;
     }
-    const simdjson::dom::element v = f.prompt;
+    const simdjson::dom::element v = f[body_fields::prompt];
     std::string_view s;
     simdjson::dom::array arr;
     if (v.get(s) == simdjson::SUCCESS) {
@@ -292,21 +320,22 @@ bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_r
 }
 
 bool chat_body_reader::read_common(const body_fields& f, generation_request& out, body_error& err) noexcept {
-    if (f.has_model && !f.model.is_null()) {
-        if (f.model.get(out.model) != simdjson::SUCCESS) {
+    if (f.given(body_fields::model)) {
+        if (f[body_fields::model].get(out.model) != simdjson::SUCCESS) {
             err = {"Invalid type for 'model': expected a string.", "model"};
             return false;
         }
     }
-    if (f.has_stream && !f.stream.is_null()) {
-        if (f.stream.get(out.stream) != simdjson::SUCCESS) {
+    if (f.given(body_fields::stream)) {
+        if (f[body_fields::stream].get(out.stream) != simdjson::SUCCESS) {
             err = {"Invalid type for 'stream': expected a boolean.", "stream"};
             return false;
         }
     }
-    if (f.has_stream_options && !f.stream_options.is_null()) {
+    if (f.given(body_fields::stream_options)) {
         simdjson::dom::element iu;
-        if (f.stream_options["include_usage"].get(iu) == simdjson::SUCCESS && iu.get(out.include_usage) != simdjson::SUCCESS) {
+        if (f[body_fields::stream_options]["include_usage"].get(iu) == simdjson::SUCCESS &&
+            iu.get(out.include_usage) != simdjson::SUCCESS) {
             err = {"Invalid type for 'stream_options.include_usage': expected a boolean.",
                    "stream_options.include_usage"};
             return false;
@@ -319,9 +348,13 @@ bool chat_body_reader::read_common(const body_fields& f, generation_request& out
         const char* name;
         const char* bad;
     } limits[] = {
-        {f.has_max_completion_tokens, f.max_completion_tokens, "max_completion_tokens",
+        {f.has(body_fields::max_completion_tokens),
+         f.has(body_fields::max_completion_tokens) ? f[body_fields::max_completion_tokens] : simdjson::dom::element(),
+         "max_completion_tokens",
          "Invalid 'max_completion_tokens': expected a positive integer."},
-        {f.has_max_tokens, f.max_tokens, "max_tokens", "Invalid 'max_tokens': expected a positive integer."},
+        {f.has(body_fields::max_tokens),
+         f.has(body_fields::max_tokens) ? f[body_fields::max_tokens] : simdjson::dom::element(), "max_tokens",
+         "Invalid 'max_tokens': expected a positive integer."},
     };
     for (const auto& l : limits) {
         if (l.has && !l.v.is_null()) {
@@ -333,6 +366,163 @@ bool chat_body_reader::read_common(const body_fields& f, generation_request& out
             out.has_max_tokens = true;
             out.max_tokens = n;
             break;
+        }
+    }
+    if (f.given(body_fields::n)) {
+        uint64_t n;
+        if (f[body_fields::n].get(n) != simdjson::SUCCESS || n == 0 || n > MAX_CHOICES) {
+            err = {"Invalid 'n': expected an integer from 1 to 128.", "n"};
+            return false;
+        }
+        out.n = uint32_t(n);
+    }
+    if (f.given(body_fields::stop)) {
+        std::string_view s;
+        simdjson::dom::array arr;
+        if (f[body_fields::stop].get(s) == simdjson::SUCCESS) {
+            out.stop_count = 1;
+        } else if (f[body_fields::stop].get(arr) == simdjson::SUCCESS && arr.size() <= MAX_STOP_SEQUENCES) {
+            for (simdjson::dom::element e : arr) {
+                if (e.get(s) != simdjson::SUCCESS) {
+                    err = {"Invalid 'stop': expected a string or an array of at most 4 strings.", "stop"};
+                    return false;
+                }
+                ++out.stop_count;
+            }
+        } else {
+            err = {"Invalid 'stop': expected a string or an array of at most 4 strings.", "stop"};
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+// A function tool's name: {"type":"function","function":{"name":"..."}}; empty when the
+// element is not one.
+std::string_view function_name(simdjson::dom::element e) noexcept {
+    std::string_view type, name;
+    if (e["type"].get(type) != simdjson::SUCCESS || type != "function" ||
+        e["function"]["name"].get(name) != simdjson::SUCCESS) {
+        return {};
+    }
+    return name;
+}
+
+}  // namespace
+
+// tools, tool_choice, the thinking switches and response_format (chat only). Validated as the
+// OpenAI API does (DashScope's compatible mode takes the same shapes); what the answer does with
+// them is the plan's business.
+bool chat_body_reader::read_agent_fields(const body_fields& f, generation_request& out, body_error& err) noexcept {
+    if ((f.present & body_fields::AGENT) == 0) {
+        return true;  // the usual body: none of them
+    }
+    simdjson::dom::array tools;
+    if (f.given(body_fields::tools)) {
+        if (f[body_fields::tools].get(tools) != simdjson::SUCCESS) {
+            err = {"Invalid type for 'tools': expected an array of function tools.", "tools"};
+            return false;
+        }
+        if (tools.size() > MAX_TOOLS) {
+            err = {"Invalid 'tools': at most 128 tools.", "tools"};
+            return false;
+        }
+        for (simdjson::dom::element t : tools) {
+            if (function_name(t).empty()) {
+                err = {"Invalid 'tools': each tool must be {\"type\":\"function\",\"function\":{\"name\":...}} "
+                       "with a non-empty name.", "tools"};
+                return false;
+            }
+            ++out.tool_count;
+        }
+    }
+    if (f.given(body_fields::tool_choice)) {
+        std::string_view s;
+        if (f[body_fields::tool_choice].get(s) == simdjson::SUCCESS) {
+            out.tool_choice = s == "none"       ? tool_choice_kind::none
+                              : s == "auto"     ? tool_choice_kind::auto_
+                              : s == "required" ? tool_choice_kind::required
+                                                : tool_choice_kind::unset;
+            if (out.tool_choice == tool_choice_kind::unset) {
+                err = {"Invalid 'tool_choice': expected 'none', 'auto', 'required' or "
+                       "{\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice"};
+                return false;
+            }
+        } else {
+            const std::string_view name = function_name(f[body_fields::tool_choice]);
+            if (name.empty()) {
+                err = {"Invalid 'tool_choice': expected 'none', 'auto', 'required' or "
+                       "{\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice"};
+                return false;
+            }
+            out.tool_choice = tool_choice_kind::named;
+            bool found = false;
+            uint32_t i = 0;
+            for (simdjson::dom::element t : tools) {
+                if (function_name(t) == name) {
+                    found = true;
+                    out.tool_choice_index = i;
+                    break;
+                }
+                ++i;
+            }
+            if (!found) {
+                err = {"Invalid 'tool_choice': the named function is not among 'tools'.", "tool_choice"};
+                return false;
+            }
+        }
+        if (out.tool_choice != tool_choice_kind::none && out.tool_count == 0) {
+            err = {"Invalid 'tool_choice': only allowed when 'tools' are specified.", "tool_choice"};
+            return false;
+        }
+    }
+    if (f.given(body_fields::enable_thinking)) {
+        bool on;
+        if (f[body_fields::enable_thinking].get(on) != simdjson::SUCCESS) {
+            err = {"Invalid type for 'enable_thinking': expected a boolean.", "enable_thinking"};
+            return false;
+        }
+        out.reasoning = on ? reasoning_ask::on : reasoning_ask::off;
+    }
+    if (f.given(body_fields::reasoning_effort)) {
+        std::string_view effort;
+        if (f[body_fields::reasoning_effort].get(effort) != simdjson::SUCCESS || effort.empty()) {
+            err = {"Invalid type for 'reasoning_effort': expected a string such as 'low', 'medium' or 'high'.",
+                   "reasoning_effort"};
+            return false;
+        }
+        // Any effort asks for reasoning but "none" (models add levels; the mock does not judge them).
+        if (out.reasoning == reasoning_ask::unset) {
+            out.reasoning = effort == "none" ? reasoning_ask::off : reasoning_ask::on;
+        }
+    }
+    if (f.given(body_fields::response_format)) {
+        std::string_view type;
+        if (f[body_fields::response_format]["type"].get(type) != simdjson::SUCCESS) {
+            err = {"Invalid 'response_format': expected an object with 'type' 'text', 'json_object' or 'json_schema'.",
+                   "response_format"};
+            return false;
+        }
+        if (type == "text") {
+            out.response_format = response_format_kind::text;
+        } else if (type == "json_object") {
+            out.response_format = response_format_kind::json_object;
+        } else if (type == "json_schema") {
+            simdjson::dom::object schema;
+            std::string_view name;
+            if (f[body_fields::response_format]["json_schema"].get(schema) != simdjson::SUCCESS ||
+                schema["name"].get(name) != simdjson::SUCCESS) {
+                err = {"Invalid 'response_format.json_schema': expected an object with a 'name' (and a 'schema').",
+                       "response_format.json_schema"};
+                return false;
+            }
+            out.response_format = response_format_kind::json_schema;
+        } else {
+            err = {"Invalid 'response_format.type': expected 'text', 'json_object' or 'json_schema'.",
+                   "response_format.type"};
+            return false;
         }
     }
     return true;

@@ -120,3 +120,116 @@ TEST_CASE("chat body: one-pass field lookup keeps the first field of a name, in 
     CHECK_FALSE(read(r, R"({"model":5})", q, e));
     CHECK(std::string(e.param) == "messages");
 }
+
+namespace {
+
+std::string tools_json(unsigned count) {
+    std::string s = "[";
+    for (unsigned i = 0; i < count; ++i) {
+        s += (i ? "," : "") + std::string(R"({"type":"function","function":{"name":"f)") + std::to_string(i) +
+             R"(","parameters":{"type":"object"}}})";
+    }
+    return s + "]";
+}
+
+std::string stops_json(unsigned count) {
+    std::string s = "[";
+    for (unsigned i = 0; i < count; ++i) {
+        s += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
+    }
+    return s + "]";
+}
+
+}  // namespace
+
+TEST_CASE("chat body: the agent fields of the neutral request") {
+    chat_body_reader r(65536);
+    generation_request q;
+    body_error e;
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    REQUIRE(read(r, m + R"("n":3,"stop":"END","tools":)" + tools_json(2) +
+                        R"(,"tool_choice":{"type":"function","function":{"name":"f1"}},"enable_thinking":true,)"
+                        R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}})",
+                 q, e));
+    CHECK(q.n == 3);
+    CHECK(q.stop_count == 1);
+    CHECK(q.tool_count == 2);
+    CHECK(q.tool_choice == tool_choice_kind::named);
+    CHECK(q.tool_choice_index == 1);
+    CHECK(q.reasoning == reasoning_ask::on);
+    CHECK(q.response_format == response_format_kind::json_schema);
+    // Absent (or null): the defaults.
+    REQUIRE(read(r, m + R"("n":null,"stop":null,"tools":null,"tool_choice":null,"response_format":null})", q, e));
+    CHECK(q.n == 1);
+    CHECK(q.stop_count == 0);
+    CHECK(q.tool_count == 0);
+    CHECK(q.tool_choice == tool_choice_kind::unset);
+    CHECK(q.reasoning == reasoning_ask::unset);
+    CHECK(q.response_format == response_format_kind::unset);
+    REQUIRE(read(r, m + R"("tools":)" + tools_json(1) + R"(,"tool_choice":"required","reasoning_effort":"none"})", q, e));
+    CHECK(q.tool_choice == tool_choice_kind::required);
+    CHECK(q.reasoning == reasoning_ask::off);
+    REQUIRE(read(r, m + R"("tool_choice":"none","reasoning_effort":"high","response_format":{"type":"json_object"}})", q, e));
+    CHECK(q.tool_choice == tool_choice_kind::none);  // none needs no tools
+    CHECK(q.reasoning == reasoning_ask::on);
+    CHECK(q.response_format == response_format_kind::json_object);
+    REQUIRE(read(r, m + R"("enable_thinking":false,"reasoning_effort":"high"})", q, e));
+    CHECK(q.reasoning == reasoning_ask::off);  // DashScope's own switch wins
+}
+
+TEST_CASE("chat body: the agent fields at their limits and one past") {
+    chat_body_reader r(65536);
+    generation_request q;
+    body_error e;
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    REQUIRE(read(r, m + R"("n":128})", q, e));
+    CHECK(q.n == 128);
+    CHECK_FALSE(read(r, m + R"("n":129})", q, e));
+    CHECK(std::string(e.param) == "n");
+    CHECK_FALSE(read(r, m + R"("n":0})", q, e));
+    CHECK(std::string(e.param) == "n");
+    REQUIRE(read(r, m + R"("stop":)" + stops_json(4) + "}", q, e));
+    CHECK(q.stop_count == 4);
+    CHECK_FALSE(read(r, m + R"("stop":)" + stops_json(5) + "}", q, e));
+    CHECK(std::string(e.param) == "stop");
+    REQUIRE(read(r, m + R"("tools":)" + tools_json(128) + "}", q, e));
+    CHECK(q.tool_count == 128);
+    CHECK_FALSE(read(r, m + R"("tools":)" + tools_json(129) + "}", q, e));
+    CHECK(std::string(e.param) == "tools");
+    CHECK(std::string(e.message).find("at most 128") != std::string::npos);
+}
+
+TEST_CASE("chat body: each bad agent field is refused by name") {
+    chat_body_reader r(16384);
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    const std::string t = R"("tools":[{"type":"function","function":{"name":"f"}}],)";
+    struct bad {
+        std::string body;
+        const char* param;
+        const char* words;
+    };
+    for (const bad& b : {bad{m + R"("n":"2"})", "n", "integer"}, bad{m + R"("n":1.5})", "n", "integer"},
+                         bad{m + R"("stop":5})", "stop", "string"}, bad{m + R"("stop":["a",1]})", "stop", "string"},
+                         bad{m + R"("tools":{}})", "tools", "array"},
+                         bad{m + R"("tools":[{"type":"function"}]})", "tools", "name"},
+                         bad{m + R"("tools":[{"type":"web","function":{"name":"f"}}]})", "tools", "function"},
+                         bad{m + R"("tools":[{"type":"function","function":{"name":""}}]})", "tools", "non-empty"},
+                         bad{m + t + R"("tool_choice":"sometimes"})", "tool_choice", "'auto'"},
+                         bad{m + t + R"("tool_choice":{"type":"function","function":{"name":"g"}}})", "tool_choice",
+                             "not among"},
+                         bad{m + t + R"("tool_choice":7})", "tool_choice", "'required'"},
+                         bad{m + R"("tool_choice":"required"})", "tool_choice", "only allowed"},
+                         bad{m + R"("enable_thinking":"yes"})", "enable_thinking", "boolean"},
+                         bad{m + R"("reasoning_effort":3})", "reasoning_effort", "string"},
+                         bad{m + R"("response_format":"json"})", "response_format", "'type'"},
+                         bad{m + R"("response_format":{"type":"xml"}})", "response_format.type", "json_schema"},
+                         bad{m + R"("response_format":{"type":"json_schema"}})", "response_format.json_schema",
+                             "name"}}) {
+        generation_request q;
+        body_error e;
+        INFO(b.body);
+        CHECK_FALSE(read(r, b.body, q, e));
+        CHECK(std::string(e.param) == b.param);
+        CHECK(std::string(e.message).find(b.words) != std::string::npos);
+    }
+}
