@@ -6,6 +6,8 @@
 #   BENCH_SCENARIOS=stream make bench   one scenario (here: per-token streaming precision and CPU)
 #   make bench-micro    parser, timer wheel and rendering micro-benchmarks only
 #   make bench-tools    build the load client, the reference server and the micro-benchmarks
+#   bench/compare.sh, bench/stream_compare.sh, bench/callgrind.sh BEFORE AFTER: two builds side
+#                       by side in one run (delay-0 CPU, CPU per streamed token, instructions)
 
 # A rule in an included fragment would otherwise become the default goal.
 .DEFAULT_GOAL := all

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The defects fixed in the engine/dialect split, on the wire: every 4xx/5xx status with its
 # phrase, SDK error type and its own metric label; an injected disconnect counted; an HTTP/2
-# prior-knowledge client answered with SETTINGS + GOAWAY(HTTP_1_1_REQUIRED).
+# prior-knowledge client answered with SETTINGS + GOAWAY(HTTP_1_1_REQUIRED); a bad agent field
+# refused by name through the dialect's reader.
 # usage: test/suite_engine_split.sh [BINARY]   (default build/llm-mock-server-san)
 # Ends with one line "engine_split: P passed, F failed, S skipped".
 set -u
@@ -28,6 +29,10 @@ if start_server statuses RESPONSE_DELAY_SECONDS=0; then
             "$CODE|$(head -n 1 "$T/e$code.hdr" | tr -d '\r')|$(j "$T/e$code.body" .error.type)" \
             "$code|HTTP/1.1 $code $phrase|$type"
     done
+    printf '%s' '{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}}}' >"$T/badtool.json"
+    chat "$T/bt" "$URL/v1/chat/completions" "$T/badtool.json"
+    eq "a named tool_choice not among the tools: 400 naming tool_choice" \
+        "$CODE|$(j "$T/bt.body" .error.param)|$(j "$T/bt.body" .error.type)" "400|tool_choice|invalid_request_error"
     req "$T/m" "$URL/metrics"
     eq "metrics: each status under its own label" \
         "$(metric "$T/m.body" 'llm_mock_requests_total{route="chat_completions",status="502"}')|$(metric "$T/m.body" 'llm_mock_requests_total{route="chat_completions",status="422"}')|$(grep -c 'status="0"' "$T/m.body")" \

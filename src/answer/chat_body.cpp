@@ -458,6 +458,11 @@ bool chat_body_reader::read_agent_fields(const body_fields& f, generation_reques
                 return false;
             }
             out.tool_choice = tool_choice_kind::named;
+            if (out.tool_count == 0) {
+                // Checked before the search: without "tools" there is no array to search.
+                err = {"Invalid 'tool_choice': only allowed when 'tools' are specified.", "tool_choice"};
+                return false;
+            }
             bool found = false;
             uint32_t i = 0;
             for (simdjson::dom::element t : tools) {

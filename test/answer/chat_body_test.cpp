@@ -219,6 +219,8 @@ TEST_CASE("chat body: each bad agent field is refused by name") {
                              "not among"},
                          bad{m + t + R"("tool_choice":7})", "tool_choice", "'required'"},
                          bad{m + R"("tool_choice":"required"})", "tool_choice", "only allowed"},
+                         bad{m + R"("tool_choice":{"type":"function","function":{"name":"f"}}})", "tool_choice",
+                             "only allowed"},  // found by libFuzzer: a named choice with no tools
                          bad{m + R"("enable_thinking":"yes"})", "enable_thinking", "boolean"},
                          bad{m + R"("reasoning_effort":3})", "reasoning_effort", "string"},
                          bad{m + R"("response_format":"json"})", "response_format", "'type'"},
