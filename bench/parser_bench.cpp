@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "answer/chat_body.hpp"
+#include "dialects/openai_reader.hpp"
 #include "engine/http_parser.hpp"
 
 namespace {
@@ -178,7 +178,7 @@ int main() {
     };
     lms::http_limits limits;
     lms::http_parser parser(limits);
-    lms::chat_body_reader reader(limits.max_body_bytes);
+    lms::json_body_parser reader(limits.max_body_bytes);
 
     std::printf("parser: ns per request, thread CPU time, median (best) of %d rounds x %d requests\n", ROUNDS,
                 ITERATIONS);
@@ -186,7 +186,7 @@ int main() {
                 "5 header lookups");
     for (const sample& s : samples) {
         // The buffer is padded as a pool buffer is (simdjson reads up to 64 bytes past the end).
-        std::vector<char> buf(s.bytes.size() + lms::chat_body_reader::PADDING, '\0');
+        std::vector<char> buf(s.bytes.size() + lms::json_body_parser::PADDING, '\0');
         std::memcpy(buf.data(), s.bytes.data(), s.bytes.size());
         const size_t len = s.bytes.size();
         figures parse = measure([&] { parse_one(parser, buf.data(), len); });
@@ -195,7 +195,7 @@ int main() {
             lms::generation_request rq;
             lms::body_error err;
             const lms::http_request& h = parser.request();
-            if (!reader.read(buf.data() + h.body_off, h.body_len, rq, err)) {
+            if (!lms::read_chat_request(reader, buf.data() + h.body_off, h.body_len, rq, err)) {
                 std::fprintf(stderr, "parser_bench: body refused: %s\n", err.message);
                 std::exit(1);
             }

@@ -1,4 +1,5 @@
-// fuzz_chat_body: libFuzzer target for lms::chat_body_reader (simdjson DOM, error-code API).
+// fuzz_chat_body: libFuzzer target for the OpenAI readers (read_chat_request, and the completions and
+// embeddings readers on the same input) (simdjson DOM, error-code API).
 // The input is a request body. It is copied into a buffer with exactly PADDING (64) readable
 // bytes after it, as a pool buffer provides (filled with 0xff, not zeros, so nothing may rely
 // on the padding's content); ASan reports a read beyond. Checked: the verdict is deterministic
@@ -12,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "answer/chat_body.hpp"
+#include "dialects/openai_reader.hpp"
 
 namespace {
 
@@ -26,10 +27,10 @@ struct result {
     std::string param;
 };
 
-result read_once(lms::chat_body_reader& reader, const char* body, size_t len) {
+result read_once(lms::json_body_parser& reader, const char* body, size_t len) {
     result r{};
     lms::body_error err;
-    r.ok = reader.read(body, len, r.req, err);
+    r.ok = lms::read_chat_request(reader, body, len, r.req, err);
     r.model.assign(r.req.model.data(), r.req.model.size());  // ASan checks the view is live
     r.message = err.message != nullptr ? err.message : "<null>";
     r.param = err.param != nullptr ? err.param : "<null>";
@@ -44,13 +45,13 @@ result read_once(lms::chat_body_reader& reader, const char* body, size_t len) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static lms::chat_body_reader reader(MAX_BODY);
+    static lms::json_body_parser reader(MAX_BODY);
     if (size > MAX_BODY) {
         return 0;
     }
-    std::unique_ptr<char[]> buf(new char[size + lms::chat_body_reader::PADDING]);
+    std::unique_ptr<char[]> buf(new char[size + lms::json_body_parser::PADDING]);
     std::memcpy(buf.get(), data, size);
-    std::memset(buf.get() + size, 0xff, lms::chat_body_reader::PADDING);
+    std::memset(buf.get() + size, 0xff, lms::json_body_parser::PADDING);
 
     const result a = read_once(reader, buf.get(), size);
     const result b = read_once(reader, buf.get(), size);
@@ -75,6 +76,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     } else if (a.message.empty() || a.message == "<null>" || a.param == "<null>") {
         broken("refused without naming the problem");
+    }
+    // The other readers of the family, on the same bytes.
+    lms::generation_request c;
+    lms::body_error ce;
+    if (lms::read_completion_request(reader, buf.get(), size, c, ce)) {
+        if (c.message_count != 1) {
+            broken("completion accepted without its prompt");
+        }
+        std::string prompt(c.last_user.data(), c.last_user.size());  // ASan checks the view is live
+    } else if (ce.message == nullptr || ce.message[0] == '\0' || ce.param == nullptr) {
+        broken("completion refused without naming the problem");
+    }
+    static lms::embedding_request emb;
+    lms::body_error ee;
+    if (lms::read_embeddings_request(reader, buf.get(), size, emb, ee)) {
+        if (emb.count == 0 || emb.count > lms::embedding_request::MAX_INPUTS) {
+            broken("embeddings accepted with no input, or too many");
+        }
+    } else if (ee.message == nullptr || ee.message[0] == '\0' || ee.param == nullptr) {
+        broken("embeddings refused without naming the problem");
     }
     return 0;
 }

@@ -13,7 +13,7 @@ The HTTP seeds are every request of test/engine/http_parser_test.cpp (valid and 
 recorded OpenAI Python SDK 1.51.2 request), the raw framing cases of test/integration_test.sh and
 the smuggling shapes of test/hostile_clients.py; the real-client captures (curl, ab, wrk, Python's
 http.client, the OpenAI Node SDK) come from fuzz/capture_clients.sh. The chat-body seeds are the
-bodies of test/answer/chat_body_test.cpp and of the integration suite (plus the captured POST bodies).
+bodies of test/dialects/openai_reader_test.cpp and of the integration suite (plus the captured POST bodies).
 """
 import hashlib
 import os

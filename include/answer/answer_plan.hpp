@@ -70,10 +70,12 @@ struct answer_cursor {
     uint32_t text_off = 0;        // next token's offset in the text
     uint32_t fault_at = 0;
     uint32_t itl_us = NO_ITL_OVERRIDE;
-    uint16_t events = 0;          // events sent (saturating)
+    uint16_t events = 0;          // token events sent (saturating)
     uint8_t dialect = 0;          // which dialect speaks: its row in the route table
-    uint8_t choice = 0;           // the choice being produced
-    uint8_t block = 0;            // its block
+    // The choice and block being produced: 0 and 0 (one text block) until answers with n > 1
+    // choices or with reasoning / tool-call blocks are planned.
+    uint8_t choice = 0;
+    uint8_t block = 0;
     fault fault_kind = fault::none;
     bool stream = false;
     bool include_usage = false;

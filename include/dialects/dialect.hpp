@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "answer/chat_body.hpp"
+#include "answer/json_body.hpp"
 #include "answer/generation_request.hpp"
 #include "engine/http_response.hpp"
 
@@ -40,7 +40,7 @@ struct dialect {
     bool has_original_body;
 
     // The body into the neutral request; false with err naming the field.
-    bool (*read)(chat_body_reader& r, const char* body, size_t len, generation_request& out,
+    bool (*read)(json_body_parser& p, const char* body, size_t len, generation_request& out,
                  body_error& err) noexcept;
 
     // A whole answer whose content is `tokens` tokens of text, cycling through it.

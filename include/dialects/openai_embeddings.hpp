@@ -1,12 +1,12 @@
 #pragma once
-// openai_embeddings: POST /v1/embeddings — its reader is chat_body_reader::read_embeddings;
+// openai_embeddings: POST /v1/embeddings — its reader is read_embeddings_request (openai_reader);
 // this renders the answer: one unit-length vector per input, drawn from the input's hash.
 //
 // Level 0. No allocation: renders into a caller's out_buf. Any thread.
 #include <cstdint>
 #include <string_view>
 
-#include "answer/chat_body.hpp"
+#include "dialects/openai_reader.hpp"
 #include "engine/http_response.hpp"
 
 namespace lms {

@@ -13,7 +13,8 @@
 #include <string_view>
 
 #include "answer/answer_plan.hpp"
-#include "answer/chat_body.hpp"
+#include "answer/json_body.hpp"
+#include "dialects/openai_reader.hpp"
 #include "engine/buffer_pool.hpp"
 #include "engine/exchange.hpp"
 #include "engine/http_parser.hpp"
@@ -76,7 +77,7 @@ private:
     worker_stats& stats_;
     buffer_pool& buffers_;
     const unsigned index_;
-    chat_body_reader body_reader_;
+    json_body_parser body_parser_;  // the readers' one JSON parser
     embedding_request embedding_;  // one /v1/embeddings request being answered
     rng rng_;
     uint64_t id_seed_;

@@ -7,6 +7,7 @@
 
 #include "answer/json_text.hpp"
 #include "dialects/openai_error.hpp"
+#include "dialects/openai_reader.hpp"
 
 namespace lms {
 
@@ -14,10 +15,6 @@ namespace {
 
 void open_chunk(out_buf& o, const answer_meta& m) noexcept {
     append_chunk_open(o, m, "\",\"object\":\"chat.completion.chunk\",\"created\":", "\",\"system_fingerprint\":null,\"choices\":[");
-}
-
-bool read_chat(chat_body_reader& r, const char* body, size_t len, generation_request& out, body_error& err) noexcept {
-    return r.read(body, len, out, err);
 }
 
 void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reason, const usage_counts* u) noexcept {
@@ -31,7 +28,7 @@ void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reas
 }  // namespace
 
 const dialect OPENAI_CHAT = {
-    "chatcmpl-", true, read_chat, render_chat_completion, render_chat_role_chunk, nullptr,
+    "chatcmpl-", true, read_chat_request, render_chat_completion, render_chat_role_chunk, nullptr,
     render_chat_content_chunk, nullptr, stream_close, render_openai_error, render_openai_stream_error,
 };
 

@@ -5,6 +5,7 @@
 #include "answer/json_text.hpp"
 #include "dialects/openai_chat.hpp"
 #include "dialects/openai_error.hpp"
+#include "dialects/openai_reader.hpp"
 
 namespace lms {
 
@@ -12,11 +13,6 @@ namespace {
 
 void open_chunk(out_buf& o, const answer_meta& m) noexcept {
     append_chunk_open(o, m, "\",\"object\":\"text_completion\",\"created\":", "\",\"choices\":[");
-}
-
-bool read_completion(chat_body_reader& r, const char* body, size_t len, generation_request& out,
-                     body_error& err) noexcept {
-    return r.read_completion(body, len, out, err);
 }
 
 void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reason, const usage_counts* u) noexcept {
@@ -30,7 +26,7 @@ void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reas
 }  // namespace
 
 const dialect OPENAI_COMPLETIONS = {
-    "cmpl-", false, read_completion, render_text_completion, nullptr, nullptr,
+    "cmpl-", false, read_completion_request, render_text_completion, nullptr, nullptr,
     render_completion_text_chunk, nullptr, stream_close, render_openai_error, render_openai_stream_error,
 };
 

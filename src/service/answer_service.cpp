@@ -25,7 +25,7 @@ namespace lms {
 namespace {
 
 constexpr size_t ERROR_BODY_MAX = 2048;
-static_assert(chat_body_reader::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
+static_assert(json_body_parser::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
 
 uint64_t splitmix64(uint64_t x) noexcept {
     x += 0x9e3779b97f4a7c15ull;
@@ -46,7 +46,7 @@ void respond(reply& out, int status, std::string_view content_type, std::string_
 }  // namespace
 
 answer_service::answer_service(server& s, unsigned index, buffer_pool& buffers)
-    : srv_(s), stats_(s.stats[index]), buffers_(buffers), index_(index), body_reader_(s.cfg.max_body_bytes), rng_(1) {
+    : srv_(s), stats_(s.stats[index]), buffers_(buffers), index_(index), body_parser_(s.cfg.max_body_bytes), rng_(1) {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     id_seed_ = splitmix64(uint64_t(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 20) ^ uint64_t(getpid()));
@@ -190,7 +190,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     const http_request& rq = p.request();
     generation_request body;
     body_error err;
-    if (!d.read(body_reader_, bytes + rq.body_off, rq.body_len, body, err)) {
+    if (!d.read(body_parser_, bytes + rq.body_off, rq.body_len, body, err)) {
         refuse(400, err.message, err.param, "");
         return;
     }
@@ -281,7 +281,7 @@ void answer_service::embeddings(const http_parser& p, const char* bytes, const e
     }
     const http_request& rq = p.request();
     body_error err;
-    if (!body_reader_.read_embeddings(bytes + rq.body_off, rq.body_len, embedding_, err)) {
+    if (!read_embeddings_request(body_parser_, bytes + rq.body_off, rq.body_len, embedding_, err)) {
         respond_error(x, out, 400, err.message, err.param, "");
         return;
     }

@@ -3,23 +3,23 @@
 #include <string>
 #include <vector>
 
-#include "answer/chat_body.hpp"
+#include "dialects/openai_reader.hpp"
 
 using namespace lms;
 
 namespace {
 
 // Reads s from a buffer with the padding simdjson needs, as a pool buffer provides.
-bool read(chat_body_reader& r, const std::string& s, generation_request& out, body_error& err) {
-    std::vector<char> buf(s.size() + chat_body_reader::PADDING, '\0');
+bool read(json_body_parser& r, const std::string& s, generation_request& out, body_error& err) {
+    std::vector<char> buf(s.size() + json_body_parser::PADDING, '\0');
     std::copy(s.begin(), s.end(), buf.begin());
-    return r.read(buf.data(), s.size(), out, err);
+    return read_chat_request(r, buf.data(), s.size(), out, err);
 }
 
 }  // namespace
 
 TEST_CASE("chat body: a valid request and its fields") {
-    chat_body_reader r(16384);
+    json_body_parser r(16384);
     generation_request q;
     body_error e;
     REQUIRE(read(r,
@@ -41,7 +41,7 @@ TEST_CASE("chat body: a valid request and its fields") {
 }
 
 TEST_CASE("chat body: each refusal names the problem") {
-    chat_body_reader r(16384);
+    json_body_parser r(16384);
     struct bad {
         const char* body;
         const char* param;
@@ -67,7 +67,7 @@ TEST_CASE("chat body: each refusal names the problem") {
 }
 
 TEST_CASE("chat body: a body of exactly the configured limit parses") {
-    chat_body_reader r(64);
+    json_body_parser r(64);
     generation_request q;
     body_error e;
     std::string ok = R"({"messages":[{"content":")" + std::string(64 - 29, 'x') + "\"}]}";
@@ -80,7 +80,7 @@ TEST_CASE("chat body: a body of exactly the configured limit parses") {
 // The reader finds its fields in one pass over each object: the result must be what a lookup
 // by name (simdjson's at_key: the first field of that name) gives, in any field order.
 TEST_CASE("chat body: one-pass field lookup keeps the first field of a name, in any order") {
-    chat_body_reader r(16384);
+    json_body_parser r(16384);
     generation_request q;
     body_error e;
     // Duplicates: the first one counts, the second is not even type-checked.
@@ -143,7 +143,7 @@ std::string stops_json(unsigned count) {
 }  // namespace
 
 TEST_CASE("chat body: the agent fields of the neutral request") {
-    chat_body_reader r(65536);
+    json_body_parser r(65536);
     generation_request q;
     body_error e;
     const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
@@ -178,7 +178,7 @@ TEST_CASE("chat body: the agent fields of the neutral request") {
 }
 
 TEST_CASE("chat body: the agent fields at their limits and one past") {
-    chat_body_reader r(65536);
+    json_body_parser r(65536);
     generation_request q;
     body_error e;
     const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
@@ -200,7 +200,7 @@ TEST_CASE("chat body: the agent fields at their limits and one past") {
 }
 
 TEST_CASE("chat body: each bad agent field is refused by name") {
-    chat_body_reader r(16384);
+    json_body_parser r(16384);
     const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
     const std::string t = R"("tools":[{"type":"function","function":{"name":"f"}}],)";
     struct bad {

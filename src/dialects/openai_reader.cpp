@@ -1,38 +1,12 @@
-// chat_body: simdjson's DOM parser validates the whole document (the on-demand API would
-// not, and "not JSON" must be a 400), through its error-code API only.
-#include "answer/chat_body.hpp"
+// openai_reader: the top-level fields are found in one pass over the object (body_fields),
+// and each is checked the way the OpenAI API checks it, the refusal naming the field.
+#include "dialects/openai_reader.hpp"
 
 #include <simdjson.h>
 
 namespace lms {
 
-static_assert(chat_body_reader::PADDING == simdjson::SIMDJSON_PADDING);
-
-chat_body_reader::chat_body_reader(size_t max_body_bytes) : parser_(std::make_unique<simdjson::dom::parser>()) {
-    // Capacity for the largest allowed body, and the default depth: read() then never grows.
-    if (parser_->allocate(max_body_bytes < 64 ? 64 : max_body_bytes) != simdjson::SUCCESS) {
-        throw std::bad_alloc();
-    }
-}
-
-chat_body_reader::~chat_body_reader() = default;
-
 namespace {
-
-// The body as a JSON object, or false with err set.
-bool parse_object(simdjson::dom::parser& p, const char* body, size_t len, simdjson::dom::object& obj,
-                  body_error& err) noexcept {
-    simdjson::dom::element doc;
-    if (p.parse(body, len, false).get(doc) != simdjson::SUCCESS) {
-        err = {"We could not parse the JSON body of your request: it is not valid JSON.", ""};
-        return false;
-    }
-    if (doc.get(obj) != simdjson::SUCCESS) {
-        err = {"The request body must be a JSON object.", ""};
-        return false;
-    }
-    return true;
-}
 
 // The text of a message's content: a string, or the first text part of an array of parts;
 // adds every text byte to bytes.
@@ -58,9 +32,7 @@ std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) n
     return first;
 }
 
-}  // namespace
-
-// The top-level fields read() and read_completion() look at, found in one pass over the
+// The top-level fields the readers look at, found in one pass over the
 // object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
 // its name, as at_key() would find it.
 struct body_fields {
@@ -121,10 +93,16 @@ struct body_fields {
     }
 };
 
-bool chat_body_reader::read(const char* body, size_t len, generation_request& out, body_error& err) noexcept {
+bool read_common(const body_fields& f, generation_request& out, body_error& err) noexcept;
+bool read_agent_fields(const body_fields& f, generation_request& out, body_error& err) noexcept;
+
+}  // namespace
+
+bool read_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
+                       body_error& err) noexcept {
     out = generation_request{};
     simdjson::dom::object obj;
-    if (!parse_object(*parser_, body, len, obj, err)) {
+    if (!p.parse_object(body, len, obj, err)) {
         return false;
     }
     const body_fields f(obj);
@@ -172,10 +150,11 @@ bool chat_body_reader::read(const char* body, size_t len, generation_request& ou
     return read_common(f, out, err) && read_agent_fields(f, out, err);
 }
 
-bool chat_body_reader::read_completion(const char* body, size_t len, generation_request& out, body_error& err) noexcept {
+bool read_completion_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
+                             body_error& err) noexcept {
     out = generation_request{};
     simdjson::dom::object obj;
-    if (!parse_object(*parser_, body, len, obj, err)) {
+    if (!p.parse_object(body, len, obj, err)) {
         return false;
     }
     const body_fields f(obj);
@@ -208,14 +187,15 @@ bool chat_body_reader::read_completion(const char* body, size_t len, generation_
     return read_common(f, out, err);
 }
 
-bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_request& out, body_error& err) noexcept {
+bool read_embeddings_request(json_body_parser& p, const char* body, size_t len, embedding_request& out,
+                             body_error& err) noexcept {
     out.count = 0;
     out.dimensions = 0;
     out.base64 = false;
     out.prompt_bytes = 0;
     out.model = {};
     simdjson::dom::object obj;
-    if (!parse_object(*parser_, body, len, obj, err)) {
+    if (!p.parse_object(body, len, obj, err)) {
         return false;
     }
     simdjson::dom::element v;
@@ -319,7 +299,10 @@ bool chat_body_reader::read_embeddings(const char* body, size_t len, embedding_r
     return true;
 }
 
-bool chat_body_reader::read_common(const body_fields& f, generation_request& out, body_error& err) noexcept {
+namespace {
+
+// model, stream, stream_options, max_tokens, n, stop: shared by chat and completions.
+bool read_common(const body_fields& f, generation_request& out, body_error& err) noexcept {
     if (f.given(body_fields::model)) {
         if (f[body_fields::model].get(out.model) != simdjson::SUCCESS) {
             err = {"Invalid type for 'model': expected a string.", "model"};
@@ -397,8 +380,6 @@ bool chat_body_reader::read_common(const body_fields& f, generation_request& out
     return true;
 }
 
-namespace {
-
 // A function tool's name: {"type":"function","function":{"name":"..."}}; empty when the
 // element is not one.
 std::string_view function_name(simdjson::dom::element e) noexcept {
@@ -410,12 +391,10 @@ std::string_view function_name(simdjson::dom::element e) noexcept {
     return name;
 }
 
-}  // namespace
-
 // tools, tool_choice, the thinking switches and response_format (chat only). Validated as the
 // OpenAI API does (DashScope's compatible mode takes the same shapes); what the answer does with
 // them is the plan's business.
-bool chat_body_reader::read_agent_fields(const body_fields& f, generation_request& out, body_error& err) noexcept {
+bool read_agent_fields(const body_fields& f, generation_request& out, body_error& err) noexcept {
     if ((f.present & body_fields::AGENT) == 0) {
         return true;  // the usual body: none of them
     }
@@ -532,5 +511,7 @@ bool chat_body_reader::read_agent_fields(const body_fields& f, generation_reques
     }
     return true;
 }
+
+}  // namespace
 
 }  // namespace lms
