@@ -14,14 +14,7 @@ LC=build/bench/load_client
 CONNS=${CG_CONNS:-64}
 REQS=${CG_REQS:-200}
 OUT=$(mktemp -d /tmp/lms-callgrind.XXXXXX)
-
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-    done
-}
+source bench/lib.sh
 
 i=0
 for bin in "$@"; do

@@ -23,32 +23,10 @@ HZ=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/lms-compare.XXXXXX)
 BODY=$OUT/body.json
 SPID=
+source bench/lib.sh
 
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-    done
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
-# ns the process's threads spent runnable but waiting for their CPU (someone else ran on it)
-runq_ns() { local t s=0; for t in /proc/"$1"/task/*/schedstat; do s=$((s + $(awk '{print $2}' "$t" 2>/dev/null || echo 0))); done; echo $s; }
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
-        sleep 0.05
-    done
-}
-stop() {
-    [ -n "$SPID" ] || return
-    kill -TERM "$SPID" 2>/dev/null
-    for _ in $(seq 60); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
-    SPID=
-}
 trap 'stop; exit 130' INT TERM
 
 # The body the reference serves: ours, captured once.

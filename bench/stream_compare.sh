@@ -23,31 +23,9 @@ ITL=${SC_ITL:-0.02}
 REPS=${SC_REPS:-5}
 OUT=$(mktemp -d /tmp/lms-stream-compare.XXXXXX)
 SPID=
+source bench/lib.sh
 
 [ -x "$LC" ] || { echo "stream_compare: build $LC first (make bench-tools)" >&2; exit 2; }
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-    done
-}
-# ns on CPU, all threads of the process
-cpu_ns() { local t s=0; for t in /proc/"$1"/task/*/schedstat; do s=$((s + $(awk '{print $1}' "$t" 2>/dev/null || echo 0))); done; echo $s; }
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
-        sleep 0.05
-    done
-}
-stop() {
-    [ -n "$SPID" ] || return
-    kill -TERM "$SPID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
-    SPID=
-}
 trap 'stop; exit 130' INT TERM
 
 : >"$OUT/runs.tsv"
