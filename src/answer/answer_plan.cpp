@@ -1,5 +1,5 @@
-// answer_plan: the decisions handle_generate used to make inline, in the same order and with
-// the same draws, so that a seeded run answers as it always did.
+// answer_plan: the decisions the worker's request handler used to make inline, in the same
+// order and with the same draws, so that a seeded run answers as it always did.
 #include "answer/answer_plan.hpp"
 
 #include "answer/tokens.hpp"

@@ -98,7 +98,7 @@ void worker::run() noexcept {
         // The clocks are read once per wakeup, not per request: admission times, "created",
         // Date, buffer ages and the header/idle deadlines of this batch all use the wakeup's
         // time (every request handled in it had arrived by then). Answers sent from timers
-        // read the clock afresh (their lateness is measured, see answer_whole).
+        // read the clock afresh (their lateness is measured, see answer_service::whole).
         refresh_clock();
         now_unix_ = unix_seconds();
         for (int i = 0; i < n; ++i) {
