@@ -97,6 +97,9 @@ async function expectError(name, status, cls, fn) {
   const models = [];
   for await (const m of client.models.list()) models.push(m.id);
   check('models: list', models.includes('qwen-plus'), models.join(','));
+  const one = await client.models.retrieve('qwen-plus');
+  check('models: retrieve', one.id === 'qwen-plus' && one.object === 'model', JSON.stringify(one));
+  await expectError('models: retrieve an unknown model -> NotFoundError', 404, OpenAI.NotFoundError, () => client.models.retrieve('no-such-model'));
 
   console.log(`sdk: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);

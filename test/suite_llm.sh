@@ -104,6 +104,17 @@ if start_server stream RESPONSE_DELAY_SECONDS=0.2 ITL_SECONDS=0.01 MODELS=qwen-p
         "list qwen-plus,gpt-4o-mini"
     req "$T/mo2" "$URL/compatible-mode/v1/models"
     eq "models: under /compatible-mode too" "$CODE" 200
+    req "$T/mo3" "$URL/v1/models/gpt-4o-mini"
+    eq "models/{id}: the model object" "$CODE $(j "$T/mo3.body" '[.id, .object, .owned_by] | join(" ")')" \
+        "200 gpt-4o-mini model llm-mock-server"
+    req "$T/mo4" "$URL/compatible-mode/v1/models/qwen%2Dplus"
+    eq "models/{id}: %-decoded, under /compatible-mode too" "$CODE $(j "$T/mo4.body" .id)" "200 qwen-plus"
+    req "$T/mo5" "$URL/v1/models/gpt-9"
+    eq "models/{id}: an unknown model -> 404 model_not_found" \
+        "$CODE|$(j "$T/mo5.body" .error.code)|$(j "$T/mo5.body" .error.message)" \
+        '404|model_not_found|The model `gpt-9` does not exist or you do not have access to it.'
+    req "$T/mo6" -X DELETE "$URL/v1/models/gpt-4o-mini"
+    eq "models/{id}: DELETE -> 405 Allow GET, HEAD" "$CODE $(hdr "$T/mo6.hdr" Allow)" "405 GET, HEAD"
 
     # ---- per-request overrides ----
     req "$T/o1" -H 'X-Mock-Delay: 0.05' -H 'Content-Type: application/json' --data-binary "@$T/plain.json" "$URL/v1/chat/completions"

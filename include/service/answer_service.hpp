@@ -53,6 +53,7 @@ private:
     void generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                   answer_cursor& cur, reply& out) noexcept;
     void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept;
+    void one_model(std::string_view encoded_id, const exchange_context& x, reply& out) noexcept;
     void whole(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out, bool from_timer) noexcept;
     [[nodiscard]] bool original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
                                        bool from_timer, reply& out) noexcept;

@@ -12,7 +12,7 @@ namespace lms {
 
 struct dialect;
 
-enum class handler_kind : uint8_t { none, generate, embeddings, models, health, metrics };
+enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown
@@ -21,10 +21,11 @@ struct route_match {
     handler_kind h = handler_kind::none;
     const dialect* d = nullptr;  // handler_kind::generate: the dialect that reads and renders
     uint8_t row = 0;             // the row's index (route_dialect(row) == d)
+    std::string_view rest;       // handler_kind::model: the path after /v1/models/ (still %-encoded)
 };
 
 // Matches method and target (the query string is ignored). The API paths answer under /v1/...
-// and, for DashScope clients, /compatible-mode/v1/...
+// and, for DashScope clients, /compatible-mode/v1/...; /v1/models/{id} is the one prefix match.
 [[nodiscard]] route_match match_route(http_method m, std::string_view target) noexcept;
 
 // The dialect of a route row (route_match::row), so that an answer in progress keeps one byte,

@@ -5,20 +5,47 @@
 
 namespace lms {
 
+namespace {
+
+// Calls f(name) for every name of the comma-separated list; stops when f returns false.
+template <class F>
+void each_model(std::string_view csv, F f) noexcept {
+    while (!csv.empty()) {
+        size_t comma = csv.find(',');
+        if (!f(csv.substr(0, comma))) {
+            return;
+        }
+        csv = comma == std::string_view::npos ? std::string_view() : csv.substr(comma + 1);
+    }
+}
+
+}  // namespace
+
+void render_model(out_buf& o, std::string_view name, int64_t created) noexcept {
+    o.append(R"({"id":")");
+    json_escape(o, name);
+    o.format(R"(","object":"model","created":{},"owned_by":"llm-mock-server"}})", created);
+}
+
 void render_models(out_buf& o, std::string_view models_csv, int64_t created) noexcept {
     o.append(R"({"object":"list","data":[)");
     bool first = true;
-    while (!models_csv.empty()) {
-        size_t comma = models_csv.find(',');
-        std::string_view name = models_csv.substr(0, comma);
+    each_model(models_csv, [&](std::string_view name) {
         o.append(first ? "" : ",");
         first = false;
-        o.append(R"({"id":")");
-        json_escape(o, name);
-        o.format(R"(","object":"model","created":{},"owned_by":"llm-mock-server"}})", created);
-        models_csv = comma == std::string_view::npos ? std::string_view() : models_csv.substr(comma + 1);
-    }
+        render_model(o, name, created);
+        return true;
+    });
     o.append("]}");
+}
+
+bool model_listed(std::string_view models_csv, std::string_view name) noexcept {
+    bool found = false;
+    each_model(models_csv, [&](std::string_view m) {
+        found = m == name;
+        return !found;
+    });
+    return found;
 }
 
 }  // namespace lms

@@ -113,6 +113,9 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         respond(out, 200, "application/json", b.view());
         return;
     }
+    case handler_kind::model:
+        one_model(m.rest, x, out);
+        return;
     case handler_kind::health: {
         out_buf b(x.area, HEALTH_BODY_MAX);
         int status = render_health(b, srv_);
@@ -128,6 +131,44 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     case handler_kind::none:
         break;
     }
+}
+
+// GET /v1/models/{id}: the id %-decoded (the SDKs encode it with encodeURIComponent), then
+// looked up in MODELS; an unknown one is OpenAI's (and DashScope's) 404 model_not_found.
+void answer_service::one_model(std::string_view encoded, const exchange_context& x, reply& out) noexcept {
+    char name[answer_cursor::MODEL_MAX];
+    size_t n = 0;
+    bool fits = true;
+    auto hex = [](char c) {
+        const char l = char(c | 0x20);
+        return c >= '0' && c <= '9' ? c - '0' : l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+    };
+    for (size_t i = 0; i < encoded.size() && fits; ++i) {
+        char c = encoded[i];
+        if (c == '%' && i + 2 < encoded.size() && hex(encoded[i + 1]) >= 0 && hex(encoded[i + 2]) >= 0) {
+            c = char(hex(encoded[i + 1]) * 16 + hex(encoded[i + 2]));
+            i += 2;
+        }
+        fits = n < sizeof name;
+        if (fits) {
+            name[n++] = c;
+        }
+    }
+    const std::string_view id(name, n);
+    if (fits && model_listed(srv_.cfg.models, id)) {
+        out_buf b(x.area, x.area_cap);
+        render_model(b, id, srv_.start_unix);
+        respond(out, 200, "application/json", b.view());
+        return;
+    }
+    char msg[200];
+    out_buf o(msg, sizeof msg);
+    o.append("The model `");
+    o.append(fits ? id : id.substr(0, 64));
+    o.append("` does not exist or you do not have access to it.");
+    out_buf b(x.area, ERROR_BODY_MAX);
+    render_error_body(b, o.view(), "invalid_request_error", "", "model_not_found");
+    respond(out, 404, "application/json", b.view());
 }
 
 double answer_service::load_multiplier() const noexcept {

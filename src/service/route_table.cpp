@@ -43,6 +43,13 @@ route_match match_route(http_method m, std::string_view target) noexcept {
             return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d, i};
         }
     }
+    // GET /v1/models/{id} (openai-node's models.retrieve); the id may hold a '/' (a Hugging
+    // Face name sent unencoded).
+    constexpr std::string_view MODEL = "/v1/models/";
+    if (api.size() > MODEL.size() && api.substr(0, MODEL.size()) == MODEL) {
+        bool ok = m == http_method::get || m == http_method::head;
+        return {route::models, ok, "GET, HEAD", handler_kind::model, nullptr, 0, api.substr(MODEL.size())};
+    }
     return {route::not_found, true, ""};
 }
 

@@ -154,3 +154,17 @@ TEST_CASE("openai_chat: a buffer too small for the body is reported, not overrun
     CHECK(o.truncated);
     CHECK(o.len == sizeof mem);
 }
+
+TEST_CASE("openai_models: one model, and whether a name is listed") {
+    char mem[256];
+    out_buf o(mem, sizeof mem);
+    render_model(o, "q\"1", 5);
+    CHECK(std::string(o.view()) == R"({"id":"q\"1","object":"model","created":5,"owned_by":"llm-mock-server"})");
+    CHECK(model_listed("a,b-c,d", "b-c"));
+    CHECK(model_listed("a,b-c,d", "a"));
+    CHECK(model_listed("a,b-c,d", "d"));
+    CHECK_FALSE(model_listed("a,b-c,d", "b"));
+    CHECK_FALSE(model_listed("a,b-c,d", "A"));  // names are case-sensitive
+    CHECK_FALSE(model_listed("a,b-c,d", ""));
+    CHECK_FALSE(model_listed("", "a"));
+}

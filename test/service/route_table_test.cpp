@@ -19,3 +19,19 @@ TEST_CASE("routes: paths, methods and Allow") {
     CHECK(match_route(http_method::get, "/v1/chat/completions/").r == route::not_found);
     CHECK(match_route(http_method::get, "/").r == route::not_found);
 }
+
+TEST_CASE("routes: /v1/models/{id} is the one prefix match") {
+    auto m = match_route(http_method::get, "/v1/models/qwen-plus");
+    CHECK(m.r == route::models);
+    CHECK(m.h == handler_kind::model);
+    CHECK(m.method_ok);
+    CHECK(m.rest == "qwen-plus");
+    m = match_route(http_method::get, "/compatible-mode/v1/models/meta-llama/Llama-3?x=1");
+    CHECK(m.h == handler_kind::model);
+    CHECK(m.rest == "meta-llama/Llama-3");
+    m = match_route(http_method::delete_, "/v1/models/x");
+    CHECK_FALSE(m.method_ok);
+    CHECK(m.allow == "GET, HEAD");
+    CHECK(match_route(http_method::get, "/v1/models/").h == handler_kind::none);  // no id: unknown
+    CHECK(match_route(http_method::get, "/v1/models").h == handler_kind::models);
+}
