@@ -268,3 +268,26 @@ metric() {
     awk -v k="$2" '$1 == k { print $2; exit }' "$1"
 }
 
+
+# npm_ready: the client packages of test/node (official SDKs, LangChain, the AI SDK, ajv) as
+# its lockfile pins them, installed once with `npm ci` (again when the lockfile changes).
+# Sets NODE_DIR; false, with the reason in NPM_WHY, when node or npm is missing or the install
+# fails (the caller reports its checks as skipped, never passed).
+NODE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node
+npm_ready() {
+    NPM_WHY=""
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        NPM_WHY="node or npm not installed"
+        return 1
+    fi
+    local stamp="$NODE_DIR/node_modules/.lock-stamp"
+    if [ -f "$stamp" ] && cmp -s "$stamp" "$NODE_DIR/package-lock.json"; then
+        return 0
+    fi
+    # One installer at a time (suites may run side by side).
+    if ! (cd "$NODE_DIR" && flock "$NODE_DIR/.npm-lock" timeout 600 npm ci --no-audit --no-fund >"$T/npm.log" 2>&1); then
+        NPM_WHY="npm ci failed: $(tail -n 2 "$T/npm.log" | tr '\n' ' ')"
+        return 1
+    fi
+    cp "$NODE_DIR/package-lock.json" "$stamp"
+}

@@ -1,20 +1,16 @@
 #!/usr/bin/env bash
 # The official OpenAI Node SDK against the server (non-streamed, streamed, errors, retries,
-# aborts, other routes). Installs the npm package "openai" (v6: v7 needs Node 22) into
-# build/npm once. Without node or npm, or when the registry cannot be reached, the checks are
+# aborts, other routes). The npm package "openai" (v6: v7 needs Node 22) comes from
+# test/node's lockfile (npm_ready). Without node or npm, or when the registry cannot be reached, the checks are
 # reported as skipped, never passed.
 # usage: test/suite_openai_sdk.sh [BINARY]; ends with "openai-sdk: P passed, F failed, S skipped".
 set -u
 set -- "${1:-build/llm-mock-server-san}"
 source "$(dirname "$0")/lib.sh"
-NPM_DIR=$(cd "$(dirname "$0")/.." && pwd)/build/npm
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    skip "openai-sdk" "node or npm not installed"
-elif [ ! -d "$NPM_DIR/node_modules/openai" ] &&
-    ! (mkdir -p "$NPM_DIR" && cd "$NPM_DIR" && timeout 300 npm install --no-audit --no-fund openai@6 >"$T/npm.log" 2>&1); then
-    skip "openai-sdk" "npm install openai@6 failed: $(tail -n 2 "$T/npm.log" | tr '\n' ' ')"
+if ! npm_ready; then
+    skip "openai-sdk" "$NPM_WHY"
 elif start_server sdk RESPONSE_DELAY_SECONDS=0.05 ITL_SECONDS=0.002 RETRY_AFTER_SECONDS=1; then
-    out=$(timeout 120 node "$HERE/openai_sdk_test.cjs" "$URL" "$NPM_DIR" 2>&1)
+    out=$(timeout 120 node "$HERE/openai_sdk_test.cjs" "$URL" "$NODE_DIR" 2>&1)
     echo "$out" | grep -E '^(ok|FAIL) - '
     line=$(echo "$out" | grep -E '^sdk: [0-9]+ passed' | tail -n 1)
     if [ -z "$line" ]; then
