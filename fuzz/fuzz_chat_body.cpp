@@ -5,7 +5,8 @@
 // on the padding's content); ASan reports a read beyond. Checked: the verdict is deterministic
 // (a second read of the same bytes by the same reader gives the same answer: no state leaks
 // between requests), an accepted body has at least one message and a model that is safe to
-// copy, a refused one names its problem. Bodies over the reader's capacity never reach it (the
+// copy, a refused one names its problem; every schema the reader accepted (tool parameters, the
+// output schema) gives generate_json a value that parses as JSON, or a clean too_large. Bodies over the reader's capacity never reach it (the
 // HTTP parser refuses them with 413), so they are skipped here.
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,9 @@
 #include <memory>
 #include <string>
 
+#include <simdjson.h>
+
+#include "answer/schema_json.hpp"
 #include "dialects/openai_reader.hpp"
 
 namespace {
@@ -76,6 +80,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     } else if (a.message.empty() || a.message == "<null>" || a.param == "<null>") {
         broken("refused without naming the problem");
+    }
+    if (a.ok) {
+        // The reader's third run leaves its document live for the schemas.
+        lms::generation_request q;
+        lms::body_error qe;
+        if (!lms::read_chat_request(reader, buf.get(), size, q, qe)) {
+            broken("a third read refused what two accepted");
+        }
+        static char out[4096];
+        static simdjson::dom::parser check;
+        auto generate = [&](simdjson::dom::element schema) {
+            lms::out_buf o(out, sizeof out);
+            lms::rng r(size);
+            const lms::schema_status st = lms::generate_json(schema, o, r);
+            if (st == lms::schema_status::ok) {
+                std::string v(o.view());
+                simdjson::dom::element e;
+                if (o.truncated || check.parse(v).get(e) != simdjson::SUCCESS) {
+                    broken("generate_json wrote a value that is not JSON");
+                }
+            }
+        };
+        for (uint32_t i = 0; i < q.tool_count; ++i) {
+            const lms::tool_ref t = lms::request_tool(q, i);
+            if (t.has_parameters) {
+                generate(t.parameters);
+            }
+        }
+        if (q.has_output_schema) {
+            generate(q.output_schema);
+        }
     }
     // The other readers of the family, on the same bytes.
     lms::generation_request c;

@@ -29,6 +29,7 @@ struct plan_input {
     uint32_t text_tokens;   // the server's answer text, in tokens
     double load;            // latency multiplier: 1 + LOAD_FACTOR x slot usage
     bool original_dialect;  // the dialect has the original service's fixed body
+    bool shows_effort_reasoning = false;  // reasoning asked by reasoning_effort is shown as text (DashScope)
 };
 
 struct answer_plan {
@@ -45,42 +46,67 @@ struct answer_plan {
     uint32_t itl_us = NO_ITL_OVERRIDE;  // X-Mock-ITL
     uint64_t first_ns = 0;        // admission -> the whole answer, or the first token
     uint64_t keepalive_ns = 0;    // streams: ": keep-alive" comments this often before it
+    // Agents: each choice's reasoning before its answer, and tool calls instead of content.
+    uint32_t reasoning_tokens = 0;
+    bool reasoning_shown = false;    // as reasoning_content text (else only counted and waited for)
+    bool reasoning_details = false;  // usage says completion_tokens_details
+    bool json = false;               // the content is JSON (response_format json_object / json_schema)
+    uint32_t choices = 1;
+    uint32_t tool_calls = 0;         // > 0: the answer is this many tool calls
+    uint32_t first_tool = 0;         // the named tool, or where the round-robin over the tools starts
 };
 
-// Draws, in this order: the at-once fault, the mid-answer fault, the first delay (plain or
-// TTFT), and for a whole timed answer one ITL per further token.
+// The whole plan: plan_decide, then plan_schedule. Draws, in this order: the at-once fault, the
+// mid-answer fault, the first tool (tool answers only), the first delay (plain or TTFT), and for
+// a whole timed answer one ITL per further token (reasoning included).
 [[nodiscard]] answer_plan plan_answer(const plan_input& in, rng& r) noexcept;
+// What to say: faults, tokens, reasoning, tool calls, choices (no delay yet).
+[[nodiscard]] answer_plan plan_decide(const plan_input& in, rng& r) noexcept;
+// When: first_ns (and keepalive_ns) for p.tokens content tokens after p.reasoning_tokens; a
+// caller that fixes p.tokens after plan_decide (tool arguments, JSON) schedules then.
+void plan_schedule(const plan_input& in, answer_plan& p, rng& r) noexcept;
 
 // The gap before the next streamed token: X-Mock-ITL, or an ITL draw stretched by load.
 [[nodiscard]] uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, rng& r) noexcept;
+
+// The blocks of each choice, in order: its reasoning, its content, then tool call i as block
+// BLOCK_CALL + i (tool answers have no content block).
+inline constexpr uint8_t BLOCK_REASONING = 0;
+inline constexpr uint8_t BLOCK_CONTENT = 1;
+inline constexpr uint8_t BLOCK_CALL = 2;
+inline constexpr uint8_t BLOCK_DONE = 0xff;  // every block sent
 
 // Kept small: a held request costs this (inside its connection record) plus its socket.
 struct answer_cursor {
     static constexpr unsigned MODEL_MAX = 96;  // longest model name echoed back
 
-    pool_buffer* echo = nullptr;  // the text being answered (echo mode), lent
+    // What the answer says beyond the server's text (the echoed message, each choice's run,
+    // tool calls, JSON: an answer_script), lent from the worker's pool; null for plain answers.
+    pool_buffer* script = nullptr;
     uint64_t admitted_ns = 0;     // when the request took its slot (monotonic)
     uint64_t due_ns = 0;          // when the answer (or the next token) is scheduled
     uint64_t last_token_ns = 0;
     uint64_t id_n = 0;            // the answer's id is derived from it (same in every event)
     uint32_t created = 0;         // unix seconds (until 2106), the answer's "created"
-    uint32_t tokens_total = 0;
-    uint32_t tokens_sent = 0;     // the token index of the current block
+    uint32_t tokens_total = 0;    // content tokens per choice (tool answers: all calls' arguments)
+    uint32_t tokens_sent = 0;     // the token index in the current block
+    uint32_t tokens_done = 0;     // token steps taken in all blocks (one per step for all choices)
     uint32_t prompt_tokens = 0;
-    uint32_t text_off = 0;        // next token's offset in the text
+    uint32_t text_off = 0;        // next token's offset in the current block's text
     uint32_t fault_at = 0;
     uint32_t itl_us = NO_ITL_OVERRIDE;
-    uint16_t events = 0;          // token events sent (saturating)
+    uint32_t reasoning_tokens = 0;  // per choice, before its content
     uint8_t dialect = 0;          // which dialect speaks: its row in the route table
-    // The choice and block being produced: 0 and 0 (one text block) until answers with n > 1
-    // choices or with reasoning / tool-call blocks are planned.
-    uint8_t choice = 0;
-    uint8_t block = 0;
+    uint8_t choices = 1;
+    uint8_t block = BLOCK_REASONING;  // the block being produced
+    uint8_t calls = 0;            // tool calls (their names and arguments are in the script)
     fault fault_kind = fault::none;
     bool stream = false;
     bool include_usage = false;
     bool original_body = false;
     bool finish_length = false;
+    bool reasoning_shown = false;
+    bool reasoning_details = false;
     uint8_t model_len = 0;
     char model[MODEL_MAX];
 };

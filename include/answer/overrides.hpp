@@ -1,6 +1,7 @@
 #pragma once
 // overrides: one request's own behaviour, from its X-Mock-* and X-Return-Error headers
-// (when ALLOW_OVERRIDES is on): delay, TTFT, ITL, output tokens, an injected error status.
+// (when ALLOW_OVERRIDES is on): delay, TTFT, ITL, output tokens, tool calls, reasoning tokens,
+// an injected error status.
 //
 // Level 0. No syscalls, no allocation; reads the parser's header table over the request's
 // bytes. Any thread.
@@ -19,6 +20,10 @@ struct overrides {
     uint64_t ttft_ms = 0;
     uint64_t itl_ms = 0;
     uint32_t tokens = 0;
+    bool has_tool_calls = false;
+    bool has_reasoning_tokens = false;
+    uint32_t tool_calls = 0;        // X-Mock-Tool-Calls: 0..MAX_TOOL_CALLS calls in a tool answer
+    uint32_t reasoning_tokens = 0;  // X-Mock-Reasoning-Tokens
     int return_error = 0;  // 400..599, 0: none
 };
 

@@ -21,40 +21,92 @@ namespace lms {
 
 // What every event of one answer repeats.
 struct answer_meta {
-    std::string_view id;     // prefix + 32 hex digits
+    std::string_view id;     // prefix + 32 hex digits (or DashScope's UUID)
     int64_t created;         // unix seconds
     std::string_view model;  // unescaped
     bool usage_null;         // streamed with include_usage: every chunk carries "usage":null
+    bool thinking = false;   // the answer shows reasoning (content deltas then say "reasoning_content":null)
+    bool dashscope = false;  // the dialect's dashscope flag, for renderers shared by both
 };
 
 struct usage_counts {
     uint32_t prompt;
-    uint32_t completion;
+    uint32_t completion;         // every choice's tokens, reasoning included
+    uint32_t reasoning = 0;      // of which reasoning
+    bool details = false;        // completion_tokens_details (reasoning asked for or given)
 };
 
 enum class block_kind : uint8_t { text, reasoning, tool_call };
+
+// A run of `tokens` tokens of text from byte off, cycling through it; the last token cut to
+// last_len bytes when last_len != 0 (a stop sequence began inside it).
+struct text_run {
+    std::string_view text;
+    uint32_t off = 0;
+    uint32_t tokens = 0;
+    uint32_t last_len = 0;
+};
+
+// One tool call of an answer: id ("call_" + 24 alphanumerics), function name, arguments (a
+// JSON text, unescaped).
+struct answer_call {
+    std::string_view id;
+    std::string_view name;
+    std::string_view arguments;
+};
+
+// A whole answer: n choices, each its reasoning (shown or only counted), its content, and its
+// finish; tool calls (when calls != 0) replace every choice's content.
+struct answer_body {
+    uint32_t n = 1;
+    bool reasoning_shown = false;
+    text_run reasoning[MAX_CHOICES];
+    text_run content[MAX_CHOICES];
+    std::string_view finish[MAX_CHOICES];
+    const answer_call* calls = nullptr;
+    uint32_t call_count = 0;
+    usage_counts usage{0, 0};
+};
+
+// Where a streamed event belongs: the choice, the block, and for a tool call its index, id
+// and name.
+struct block_ref {
+    uint32_t choice = 0;
+    block_kind kind = block_kind::text;
+    uint32_t call = 0;
+    std::string_view call_id;
+    std::string_view call_name;
+};
+
+// A stream's end: each choice's finish, and the usage when asked for.
+struct stream_end {
+    uint32_t n = 1;
+    const std::string_view* finish;
+    const usage_counts* usage;  // null: no usage chunk
+};
 
 struct dialect {
     std::string_view id_prefix;  // "chatcmpl-", "cmpl-": at most 16 bytes
     // The original service's fixed body is this dialect's answer when nothing asks otherwise.
     bool has_original_body;
+    // DashScope's compatible mode: its ids, headers, rules and shapes where they differ from OpenAI's.
+    bool dashscope;
 
     // The body into the neutral request; false with err naming the field.
     bool (*read)(json_body_parser& p, const char* body, size_t len, generation_request& out,
                  body_error& err) noexcept;
 
-    // A whole answer whose content is `tokens` tokens of text, cycling through it.
-    void (*whole)(out_buf& o, const answer_meta& m, std::string_view text, uint32_t tokens,
-                  std::string_view finish_reason, usage_counts u) noexcept;
+    // A whole answer.
+    void (*whole)(out_buf& o, const answer_meta& m, const answer_body& b) noexcept;
 
-    // A stream, event by event ("data: ...\n\n" each). Null entries emit nothing.
-    void (*stream_open)(out_buf& o, const answer_meta& m) noexcept;
-    void (*block_start)(out_buf& o, const answer_meta& m, block_kind k) noexcept;
-    void (*delta)(out_buf& o, const answer_meta& m, std::string_view text) noexcept;
-    void (*block_end)(out_buf& o, const answer_meta& m, block_kind k) noexcept;
-    // The finish, the usage when asked for (usage non-null), and the end marker.
-    void (*stream_close)(out_buf& o, const answer_meta& m, std::string_view finish_reason,
-                         const usage_counts* usage) noexcept;
+    // A stream, event by event ("data: ...\n\n" each). Null entries emit nothing. stream_open
+    // once per choice (its first block's kind), then per block its start, its deltas, its end.
+    void (*stream_open)(out_buf& o, const answer_meta& m, const block_ref& first) noexcept;
+    void (*block_start)(out_buf& o, const answer_meta& m, const block_ref& b) noexcept;
+    void (*delta)(out_buf& o, const answer_meta& m, const block_ref& b, std::string_view text) noexcept;
+    void (*block_end)(out_buf& o, const answer_meta& m, const block_ref& b) noexcept;
+    // The finishes, the usage when asked for, and the end marker.
+    void (*stream_close)(out_buf& o, const answer_meta& m, const stream_end& e) noexcept;
 
     // The error envelope for status, and the in-stream error event.
     void (*error_body)(out_buf& o, int status, std::string_view message, std::string_view param) noexcept;
@@ -67,7 +119,10 @@ std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t
 
 // The JSON-escaped text of `tokens` tokens of text, cycling through it (no quotes).
 void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept;
-// {"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C  (the caller closes the object)
+// The JSON-escaped text of a run (no quotes).
+void append_text_run(out_buf& o, const text_run& r) noexcept;
+// {"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C  (the caller closes the object;
+// the reasoning details are the dialect's)
 void append_usage_counts(out_buf& o, usage_counts u) noexcept;
 // The envelope of an OpenAI stream chunk: `data: {"id":"ID` + object (up to and including
 // `"created":`) + created + `,"model":"MODEL` + after_model (up to the choices' '['); and its

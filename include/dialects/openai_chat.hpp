@@ -1,7 +1,8 @@
 #pragma once
-// openai_chat: OpenAI chat completions (POST /v1/chat/completions, and DashScope's
-// /compatible-mode/v1/chat/completions): the chat.completion body, the chat.completion.chunk
-// stream, and the original service's fixed body.
+// openai_chat: OpenAI chat completions (POST /v1/chat/completions) and DashScope's compatible
+// mode (/compatible-mode/v1/chat/completions): the chat.completion body, the
+// chat.completion.chunk stream (text, reasoning and tool-call deltas, per choice), and the
+// original service's fixed body.
 //
 // Level 0. No allocation, no clock: renders into a caller's out_buf. Any thread.
 #include <cstdint>
@@ -12,18 +13,22 @@
 namespace lms {
 
 extern const dialect OPENAI_CHAT;
+extern const dialect DASHSCOPE_CHAT;
 
-// The stream's events, in order: the role chunk (delta role assistant, content ""), one
-// content chunk per token, the finish chunk, the usage chunk (include_usage), [DONE].
-void render_chat_role_chunk(out_buf& o, const answer_meta& m) noexcept;
-void render_chat_content_chunk(out_buf& o, const answer_meta& m, std::string_view text) noexcept;
-void render_chat_finish_chunk(out_buf& o, const answer_meta& m, std::string_view finish_reason) noexcept;
+// The stream's events, in order, per choice: the role chunk (delta role assistant; content ""
+// or, for reasoning and OpenAI's tool calls, null), each tool call's first chunk (index, id,
+// type, name, arguments ""), one delta chunk per token (content, reasoning_content or an
+// arguments fragment), the finish chunk; then the usage chunk (include_usage) and [DONE].
+void render_chat_role_chunk(out_buf& o, const answer_meta& m, const block_ref& first) noexcept;
+void render_chat_call_start(out_buf& o, const answer_meta& m, const block_ref& b) noexcept;
+void render_chat_delta(out_buf& o, const answer_meta& m, const block_ref& b, std::string_view text) noexcept;
+void render_chat_content_chunk(out_buf& o, const answer_meta& m, std::string_view text) noexcept;  // choice 0 text
+void render_chat_finish_chunk(out_buf& o, const answer_meta& m, uint32_t choice, std::string_view finish_reason) noexcept;
 void render_chat_usage_chunk(out_buf& o, const answer_meta& m, usage_counts u) noexcept;
 void render_done_event(out_buf& o) noexcept;  // "data: [DONE]\n\n" (chat and text completions)
 
-// A whole chat.completion whose content is `tokens` tokens of text, cycling through it.
-void render_chat_completion(out_buf& o, const answer_meta& m, std::string_view text, uint32_t tokens,
-                            std::string_view finish_reason, usage_counts u) noexcept;
+// A whole chat.completion.
+void render_chat_completion(out_buf& o, const answer_meta& m, const answer_body& b) noexcept;
 
 // The answer's text, as the original service gave it.
 inline constexpr std::string_view CHAT_CONTENT =

@@ -34,6 +34,11 @@ struct embedding_request {
 [[nodiscard]] bool read_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                                      body_error& err) noexcept;
 
+// /compatible-mode/v1/chat/completions: read_chat_request, then DashScope's own limits (n 1..4,
+// n 1 with tools, "json" mentioned for json_object), each its literal 400.
+[[nodiscard]] bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t len,
+                                               generation_request& out, body_error& err) noexcept;
+
 // /v1/completions: "prompt" (a string or an array of strings) instead of "messages";
 // last_user is the (first) prompt. The chat-only fields are not read.
 [[nodiscard]] bool read_completion_request(json_body_parser& p, const char* body, size_t len,

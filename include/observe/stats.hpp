@@ -76,6 +76,7 @@ struct alignas(64) worker_stats {
     histogram<DELAY_BUCKET_COUNT> delay;    // complete request -> whole answer written
     histogram<LATE_BUCKET_COUNT> late;      // answer or token time minus its schedule
     histogram<DELAY_BUCKET_COUNT> ttft;     // complete request -> first token written (streams)
+    histogram<DELAY_BUCKET_COUNT> ttfat;    // complete request -> first answer token (after reasoning; streams)
     histogram<ITL_BUCKET_COUNT> itl;        // gap between consecutive tokens (streams)
 
     static void bump(counter& c, uint64_t by = 1) noexcept { lms::bump(c, by); }

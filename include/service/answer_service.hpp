@@ -60,6 +60,10 @@ private:
     void stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out) noexcept;
     [[nodiscard]] std::string_view answer_text(const answer_cursor& cur) const noexcept;
     [[nodiscard]] std::string_view answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
+    [[nodiscard]] std::string_view call_id(const answer_cursor& cur, uint32_t i, char out[29]) const noexcept;
+    [[nodiscard]] uint32_t block_tokens(const answer_cursor& cur, uint8_t b) const noexcept;
+    [[nodiscard]] uint8_t first_block(const answer_cursor& cur, uint8_t b) const noexcept;
+    void enter_block(answer_cursor& cur, uint8_t b) const noexcept;
     [[nodiscard]] double load_multiplier() const noexcept;
 
     // The last original-body chat answer, rendered up to its id (see original_answer).

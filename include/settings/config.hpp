@@ -56,7 +56,12 @@ struct config {
     uint32_t fault_after_tokens = 3;        // where mid-stream faults strike
     uint64_t fault_stall_ms = 5000;
     uint32_t embedding_dimensions = 1536;
-    bool vllm_metrics = false;              // also export vllm:* names (promtool's lint rejects ':')
+    bool vllm_metrics = false;
+    // Agents (chat): reasoning, tool calls, DashScope's rules.
+    uint32_t reasoning_tokens = 0;          // REASONING_TOKENS: for medium effort / enable_thinking
+    uint32_t tool_rounds = 1;               // TOOL_ROUNDS: tool-call turns before an "auto" answer is text
+    uint32_t tool_calls = 1;                // TOOL_CALLS: calls per tool answer (parallel_tool_calls)
+    bool dashscope_thinking_stream_only = true;  // DASHSCOPE_THINKING_STREAM_ONLY              // also export vllm:* names (promtool's lint rejects ':')
 };
 
 enum class config_status : uint8_t { ok, help, version, error };

@@ -2,6 +2,7 @@
 // the ordinary fields of a request cost a compare or two each.
 #include "answer/overrides.hpp"
 
+#include "answer/generation_request.hpp"
 #include "settings/config.hpp"
 
 namespace lms {
@@ -33,7 +34,7 @@ bool is_lower_literal(std::string_view name, std::string_view lower) noexcept {
 }  // namespace
 
 const char* parse_overrides(const http_parser& p, const char* buf, overrides& o) noexcept {
-    enum { delay, ttft, itl, tokens, error, count };
+    enum { delay, ttft, itl, tokens, error, tool_calls, reasoning, count };
     std::string_view v[count];
     bool seen[count] = {};
     const http_request& rq = p.request();
@@ -49,7 +50,9 @@ const char* parse_overrides(const http_parser& p, const char* buf, overrides& o)
         case 11: k = is_lower_literal(name, "x-mock-ttft") ? ttft : count; break;
         case 12: k = is_lower_literal(name, "x-mock-delay") ? delay : count; break;
         case 14: k = is_lower_literal(name, "x-return-error") ? error : count; break;
+        case 17: k = is_lower_literal(name, "x-mock-tool-calls") ? tool_calls : count; break;
         case 20: k = is_lower_literal(name, "x-mock-output-tokens") ? tokens : count; break;
+        case 23: k = is_lower_literal(name, "x-mock-reasoning-tokens") ? reasoning : count; break;
         default: break;
         }
         if (k != count && !seen[k]) {
@@ -57,7 +60,8 @@ const char* parse_overrides(const http_parser& p, const char* buf, overrides& o)
             v[k] = std::string_view(buf + h.value_off, h.value_len);
         }
     }
-    if (v[delay].empty() && v[ttft].empty() && v[itl].empty() && v[tokens].empty() && v[error].empty()) {
+    if (v[delay].empty() && v[ttft].empty() && v[itl].empty() && v[tokens].empty() && v[error].empty() &&
+        v[tool_calls].empty() && v[reasoning].empty()) {
         return nullptr;  // the usual case: no override
     }
     struct seconds_header {
@@ -103,6 +107,20 @@ const char* parse_overrides(const http_parser& p, const char* buf, overrides& o)
         }
         o.has_tokens = true;
         o.tokens = uint32_t(n);
+    }
+    if (!v[tool_calls].empty()) {
+        if (!number(v[tool_calls], n) || n > MAX_TOOL_CALLS) {
+            return "Invalid X-Mock-Tool-Calls header: expected a whole number from 0 to 16.";
+        }
+        o.has_tool_calls = true;
+        o.tool_calls = uint32_t(n);
+    }
+    if (!v[reasoning].empty()) {
+        if (!number(v[reasoning], n) || n > 65536) {
+            return "Invalid X-Mock-Reasoning-Tokens header: expected a whole number from 0 to 65536.";
+        }
+        o.has_reasoning_tokens = true;
+        o.reasoning_tokens = uint32_t(n);
     }
     if (!v[error].empty()) {
         if (!number(v[error], n) || n < 400 || n > 599) {

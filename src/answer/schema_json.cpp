@@ -750,6 +750,7 @@ schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noe
     bool name = !city && hint.find("name") != string_view::npos;
     bool small = c.small(depth);
     size_t words = small ? 0 : 1 + c.below(city || name ? 1 : 3), len = 0;
+    if (small) max_l = min_l;  // the smallest string: exactly minLength
     c.o.append('"');
     for (size_t w = 0; (len < min_l || w < words) && len < max_l && !c.o.truncated; w++) {
         string_view word = city ? pick(c, CITIES) : name ? pick(c, NAMES) : pick(c, WORDS);

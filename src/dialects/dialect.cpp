@@ -61,6 +61,21 @@ void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noex
     }
 }
 
+void append_text_run(out_buf& o, const text_run& r) noexcept {
+    size_t off = r.off;
+    for (uint32_t t = 0; t < r.tokens && !r.text.empty() && !o.truncated; ++t) {
+        if (off >= r.text.size()) {
+            off = 0;
+        }
+        size_t len = token_length(r.text, off);
+        if (t + 1 == r.tokens && r.last_len != 0 && r.last_len < len) {
+            len = r.last_len;
+        }
+        json_escape(o, r.text.substr(off, len));
+        off += len;
+    }
+}
+
 void append_usage_counts(out_buf& o, usage_counts u) noexcept {
     o.append("{\"prompt_tokens\":");
     o.append_decimal(u.prompt);

@@ -1,6 +1,13 @@
 // openai_chat: the chunk shapes follow the OpenAI API reference for chat.completion.chunk (id,
 // created and model repeated in every chunk; usage only in the last one when
-// stream_options.include_usage asks for it, and "usage":null in the others).
+// stream_options.include_usage asks for it, and "usage":null in the others). Tool-call chunks
+// follow ChatCompletionMessageToolCallChunk: the first delta of a call carries its index, id,
+// type, name and "arguments":"", later ones only the index and an arguments fragment.
+// Reasoning deltas are DeepSeek's and DashScope's "reasoning_content" (OpenAI sends none).
+//
+// DashScope's compatible mode (dashscope.md §0) differs where its captures do: tool calls
+// without streaming have "content":"" and an "index" per call; later tool-call deltas repeat
+// "id":"" and "type"; the finish delta is {"content":""}; usage adds text_tokens.
 #include "dialects/openai_chat.hpp"
 
 #include <cstring>
@@ -17,38 +24,132 @@ void open_chunk(out_buf& o, const answer_meta& m) noexcept {
     append_chunk_open(o, m, "\",\"object\":\"chat.completion.chunk\",\"created\":", "\",\"system_fingerprint\":null,\"choices\":[");
 }
 
-void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reason, const usage_counts* u) noexcept {
-    render_chat_finish_chunk(o, m, finish_reason);
-    if (u != nullptr) {
-        render_chat_usage_chunk(o, m, *u);
+void open_choice(out_buf& o, const answer_meta& m, uint32_t choice) noexcept {
+    open_chunk(o, m);
+    o.append("{\"index\":");
+    o.append_decimal(choice);
+}
+
+void close_choice(out_buf& o, const answer_meta& m) noexcept {
+    o.append(R"(,"logprobs":null,"finish_reason":null})");
+    append_chunk_close(o, m);
+}
+
+// ,"completion_tokens_details":{...} when reasoning was asked for or given.
+void append_completion_details(out_buf& o, const answer_meta& m, const usage_counts& u) noexcept {
+    if (!u.details) {
+        return;
+    }
+    o.append(",\"completion_tokens_details\":{\"reasoning_tokens\":");
+    o.append_decimal(u.reasoning);
+    if (m.dashscope) {
+        o.append(",\"text_tokens\":");  // DashScope: equal to completion_tokens (§0 item 4)
+        o.append_decimal(u.completion);
+    }
+    o.append("}");
+}
+
+void stream_close(out_buf& o, const answer_meta& m, const stream_end& e) noexcept {
+    for (uint32_t k = 0; k < e.n; ++k) {
+        render_chat_finish_chunk(o, m, k, e.finish[k]);
+    }
+    if (e.usage != nullptr) {
+        render_chat_usage_chunk(o, m, *e.usage);
     }
     render_done_event(o);
+}
+
+void append_call(out_buf& o, const answer_meta& m, uint32_t i, const answer_call& c) noexcept {
+    o.append("{");
+    if (m.dashscope) {
+        o.append("\"index\":");
+        o.append_decimal(i);
+        o.append(",");
+    }
+    o.append("\"id\":\"");
+    o.append(c.id);
+    o.append(R"(","type":"function","function":{"name":")");
+    json_escape(o, c.name);
+    o.append(R"(","arguments":")");
+    json_escape(o, c.arguments);
+    o.append("\"}}");
 }
 
 }  // namespace
 
 const dialect OPENAI_CHAT = {
-    "chatcmpl-", true, read_chat_request, render_chat_completion, render_chat_role_chunk, nullptr,
-    render_chat_content_chunk, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+    "chatcmpl-", true, false, read_chat_request, render_chat_completion, render_chat_role_chunk, render_chat_call_start,
+    render_chat_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
 };
 
-void render_chat_role_chunk(out_buf& o, const answer_meta& m) noexcept {
-    open_chunk(o, m);
-    o.append(R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null})");
-    append_chunk_close(o, m);
+const dialect DASHSCOPE_CHAT = {
+    "chatcmpl-", true, true, read_dashscope_chat_request, render_chat_completion, render_chat_role_chunk,
+    render_chat_call_start, render_chat_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+};
+
+void render_chat_role_chunk(out_buf& o, const answer_meta& m, const block_ref& first) noexcept {
+    open_choice(o, m, first.choice);
+    if (first.kind == block_kind::reasoning) {
+        o.append(R"(,"delta":{"role":"assistant","content":null,"reasoning_content":""})");
+    } else if (first.kind == block_kind::tool_call && !m.dashscope) {
+        o.append(R"(,"delta":{"role":"assistant","content":null})");
+    } else {
+        o.append(R"(,"delta":{"role":"assistant","content":""})");
+    }
+    close_choice(o, m);
+}
+
+void render_chat_call_start(out_buf& o, const answer_meta& m, const block_ref& b) noexcept {
+    if (b.kind != block_kind::tool_call) {
+        return;
+    }
+    open_choice(o, m, b.choice);
+    o.append(R"(,"delta":{"tool_calls":[{"index":)");
+    o.append_decimal(b.call);
+    o.append(",\"id\":\"");
+    o.append(b.call_id);
+    o.append(R"(","type":"function","function":{"name":")");
+    json_escape(o, b.call_name);
+    o.append(R"(","arguments":""}}]})");
+    close_choice(o, m);
+}
+
+void render_chat_delta(out_buf& o, const answer_meta& m, const block_ref& b, std::string_view text) noexcept {
+    open_choice(o, m, b.choice);
+    switch (b.kind) {
+    case block_kind::reasoning:
+        o.append(R"(,"delta":{"content":null,"reasoning_content":")");
+        json_escape(o, text);
+        o.append("\"}");
+        break;
+    case block_kind::tool_call:
+        o.append(R"(,"delta":{"tool_calls":[{"index":)");
+        o.append_decimal(b.call);
+        o.append(m.dashscope ? R"(,"id":"","type":"function","function":{"arguments":")" : R"(,"function":{"arguments":")");
+        json_escape(o, text);
+        o.append("\"}}]}");
+        break;
+    case block_kind::text:
+        o.append(R"(,"delta":{"content":")");
+        json_escape(o, text);
+        o.append(m.thinking ? "\",\"reasoning_content\":null}" : "\"}");
+        break;
+    }
+    close_choice(o, m);
 }
 
 void render_chat_content_chunk(out_buf& o, const answer_meta& m, std::string_view text) noexcept {
-    open_chunk(o, m);
-    o.append(R"({"index":0,"delta":{"content":")");
-    json_escape(o, text);
-    o.append(R"("},"logprobs":null,"finish_reason":null})");
-    append_chunk_close(o, m);
+    render_chat_delta(o, m, block_ref{}, text);
 }
 
-void render_chat_finish_chunk(out_buf& o, const answer_meta& m, std::string_view finish_reason) noexcept {
-    open_chunk(o, m);
-    o.append(R"({"index":0,"delta":{},"logprobs":null,"finish_reason":")");
+void render_chat_finish_chunk(out_buf& o, const answer_meta& m, uint32_t choice, std::string_view finish_reason) noexcept {
+    open_choice(o, m, choice);
+    if (m.dashscope) {
+        o.append(m.thinking ? R"(,"delta":{"content":"","reasoning_content":null})" : R"(,"delta":{"content":""})");
+    } else {
+        o.append(R"(,"delta":{})");
+    }
+    o.append(R"(,"logprobs":null,"finish_reason":")");
     o.append(finish_reason);
     o.append("\"}");
     append_chunk_close(o, m);
@@ -58,20 +159,52 @@ void render_chat_usage_chunk(out_buf& o, const answer_meta& m, usage_counts u) n
     open_chunk(o, m);
     o.append("],\"usage\":");
     append_usage_counts(o, u);
+    append_completion_details(o, m, u);
     o.append("}}\n\n");
 }
 
 void render_done_event(out_buf& o) noexcept { o.append("data: [DONE]\n\n"); }
 
-void render_chat_completion(out_buf& o, const answer_meta& m, std::string_view text, uint32_t tokens,
-                            std::string_view finish_reason, usage_counts u) noexcept {
-    o.append(R"({"choices":[{"message":{"role":"assistant","content":")");
-    append_cycled_text(o, text, tokens);
-    o.append(R"("},"finish_reason":")");
-    o.append(finish_reason);
-    o.append(R"(","index":0,"logprobs":null}],"object":"chat.completion","usage":)");
-    append_usage_counts(o, u);
-    o.append(R"(,"prompt_tokens_details":{"cached_tokens":0}},"created":)");
+void render_chat_completion(out_buf& o, const answer_meta& m, const answer_body& b) noexcept {
+    o.append("{\"choices\":[");
+    for (uint32_t k = 0; k < b.n; ++k) {
+        if (k != 0) {
+            o.append(',');
+        }
+        o.append(R"({"message":{"role":"assistant","content":)");
+        if (b.call_count != 0) {
+            o.append(m.dashscope ? "\"\"" : "null");
+        } else {
+            o.append('"');
+            append_text_run(o, b.content[k]);
+            o.append('"');
+        }
+        if (b.reasoning_shown) {
+            o.append(",\"reasoning_content\":\"");
+            append_text_run(o, b.reasoning[k]);
+            o.append('"');
+        }
+        if (b.call_count != 0) {
+            o.append(",\"tool_calls\":[");
+            for (uint32_t i = 0; i < b.call_count; ++i) {
+                if (i != 0) {
+                    o.append(',');
+                }
+                append_call(o, m, i, b.calls[i]);
+            }
+            o.append(']');
+        }
+        o.append(R"(},"finish_reason":")");
+        o.append(b.finish[k]);
+        o.append(R"(","index":)");
+        o.append_decimal(k);
+        o.append(R"(,"logprobs":null})");
+    }
+    o.append(R"(],"object":"chat.completion","usage":)");
+    append_usage_counts(o, b.usage);
+    o.append(R"(,"prompt_tokens_details":{"cached_tokens":0})");
+    append_completion_details(o, m, b.usage);
+    o.append(R"(},"created":)");
     o.append_decimal(m.created);
     o.append(R"(,"system_fingerprint":null,"model":")");
     json_escape(o, m.model);

@@ -15,32 +15,43 @@ void open_chunk(out_buf& o, const answer_meta& m) noexcept {
     append_chunk_open(o, m, "\",\"object\":\"text_completion\",\"created\":", "\",\"choices\":[");
 }
 
-void stream_close(out_buf& o, const answer_meta& m, std::string_view finish_reason, const usage_counts* u) noexcept {
-    render_completion_finish_chunk(o, m, finish_reason);
-    if (u != nullptr) {
-        render_completion_usage_chunk(o, m, *u);
+void stream_close(out_buf& o, const answer_meta& m, const stream_end& e) noexcept {
+    for (uint32_t k = 0; k < e.n; ++k) {
+        render_completion_finish_chunk(o, m, k, e.finish[k]);
+    }
+    if (e.usage != nullptr) {
+        render_completion_usage_chunk(o, m, *e.usage);
     }
     render_done_event(o);
+}
+
+void text_delta(out_buf& o, const answer_meta& m, const block_ref& b, std::string_view text) noexcept {
+    render_completion_text_chunk(o, m, b.choice, text);
 }
 
 }  // namespace
 
 const dialect OPENAI_COMPLETIONS = {
-    "cmpl-", false, read_completion_request, render_text_completion, nullptr, nullptr,
-    render_completion_text_chunk, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+    "cmpl-", false, false, read_completion_request, render_text_completion, nullptr, nullptr,
+    text_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
 };
 
-void render_completion_text_chunk(out_buf& o, const answer_meta& m, std::string_view text) noexcept {
+void render_completion_text_chunk(out_buf& o, const answer_meta& m, uint32_t choice, std::string_view text) noexcept {
     open_chunk(o, m);
     o.append(R"({"text":")");
     json_escape(o, text);
-    o.append(R"(","index":0,"logprobs":null,"finish_reason":null})");
+    o.append(R"(","index":)");
+    o.append_decimal(choice);
+    o.append(R"(,"logprobs":null,"finish_reason":null})");
     append_chunk_close(o, m);
 }
 
-void render_completion_finish_chunk(out_buf& o, const answer_meta& m, std::string_view finish_reason) noexcept {
+void render_completion_finish_chunk(out_buf& o, const answer_meta& m, uint32_t choice,
+                                    std::string_view finish_reason) noexcept {
     open_chunk(o, m);
-    o.append(R"({"text":"","index":0,"logprobs":null,"finish_reason":")");
+    o.append(R"({"text":"","index":)");
+    o.append_decimal(choice);
+    o.append(R"(,"logprobs":null,"finish_reason":")");
     o.append(finish_reason);
     o.append("\"}");
     append_chunk_close(o, m);
@@ -53,14 +64,22 @@ void render_completion_usage_chunk(out_buf& o, const answer_meta& m, usage_count
     o.append("}}\n\n");
 }
 
-void render_text_completion(out_buf& o, const answer_meta& m, std::string_view text, uint32_t tokens,
-                            std::string_view finish_reason, usage_counts u) noexcept {
-    o.append(R"({"choices":[{"text":")");
-    append_cycled_text(o, text, tokens);
-    o.append(R"(","index":0,"logprobs":null,"finish_reason":")");
-    o.append(finish_reason);
-    o.append(R"("}],"object":"text_completion","usage":)");
-    append_usage_counts(o, u);
+void render_text_completion(out_buf& o, const answer_meta& m, const answer_body& b) noexcept {
+    o.append(R"({"choices":[)");
+    for (uint32_t k = 0; k < b.n; ++k) {
+        if (k != 0) {
+            o.append(',');
+        }
+        o.append(R"({"text":")");
+        append_text_run(o, b.content[k]);
+        o.append(R"(","index":)");
+        o.append_decimal(k);
+        o.append(R"(,"logprobs":null,"finish_reason":")");
+        o.append(b.finish[k]);
+        o.append("\"}");
+    }
+    o.append(R"(],"object":"text_completion","usage":)");
+    append_usage_counts(o, b.usage);
     o.append("},\"created\":");
     o.append_decimal(m.created);
     o.append(R"(,"model":")");

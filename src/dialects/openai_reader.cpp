@@ -4,7 +4,26 @@
 
 #include <simdjson.h>
 
+#include "answer/schema_json.hpp"
+
 namespace lms {
+
+tool_ref request_tool(const generation_request& rq, uint32_t i) noexcept {
+    tool_ref t;
+    simdjson::dom::element e;
+    if (rq.tools.at(i).get(e) != simdjson::SUCCESS) {
+        return t;
+    }
+    simdjson::dom::element fn = e;
+    if (!rq.tools_flat && e["function"].get(fn) != simdjson::SUCCESS) {
+        return t;
+    }
+    if (fn["name"].get(t.name) != simdjson::SUCCESS) {
+        return t;
+    }
+    t.has_parameters = fn["parameters"].get(t.parameters) == simdjson::SUCCESS && !t.parameters.is_null();
+    return t;
+}
 
 namespace {
 
@@ -32,17 +51,51 @@ std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) n
     return first;
 }
 
+// Whether some message's text (string content or text parts) holds "json" in any case:
+// DashScope refuses json_object otherwise. Only asked for json_object requests.
+bool mentions_json(simdjson::dom::array messages) noexcept {
+    auto holds = [](std::string_view t) {
+        for (size_t i = 0; i + 4 <= t.size(); ++i) {
+            if ((t[i] | 0x20) == 'j' && (t[i + 1] | 0x20) == 's' && (t[i + 2] | 0x20) == 'o' && (t[i + 3] | 0x20) == 'n') {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (simdjson::dom::element m : messages) {
+        simdjson::dom::element content;
+        if (m["content"].get(content) != simdjson::SUCCESS) {
+            continue;
+        }
+        std::string_view s;
+        simdjson::dom::array parts;
+        if (content.get(s) == simdjson::SUCCESS) {
+            if (holds(s)) {
+                return true;
+            }
+        } else if (content.get(parts) == simdjson::SUCCESS) {
+            for (simdjson::dom::element part : parts) {
+                if (part["text"].get(s) == simdjson::SUCCESS && holds(s)) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
 // The top-level fields the readers look at, found in one pass over the
 // object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
 // its name, as at_key() would find it.
 struct body_fields {
     enum name : uint8_t {
         messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens, n, stop, tools,
-        tool_choice, enable_thinking, reasoning_effort, response_format, count
+        tool_choice, enable_thinking, reasoning_effort, response_format, parallel_tool_calls, thinking_budget, count
     };
     // The chat-only fields: a body with none of them skips their checks in one test.
     static constexpr uint32_t AGENT = 1u << tools | 1u << tool_choice | 1u << enable_thinking |
-                                      1u << reasoning_effort | 1u << response_format;
+                                      1u << reasoning_effort | 1u << response_format |
+                                      1u << parallel_tool_calls | 1u << thinking_budget;
 
     uint32_t present = 0;  // bit per name
     // Left uninitialised: only the fields present are written (and read), so a body with few
@@ -84,7 +137,9 @@ struct body_fields {
             case 15:
                 take("enable_thinking", enable_thinking);
                 take("response_format", response_format);
+                take("thinking_budget", thinking_budget);
                 break;
+            case 19: take("parallel_tool_calls", parallel_tool_calls); break;
             case 16: take("reasoning_effort", reasoning_effort); break;
             case 21: take("max_completion_tokens", max_completion_tokens); break;
             default: break;
@@ -128,7 +183,7 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
             continue;
         }
         simdjson::dom::element content, role_value;
-        bool has_content = false, has_role = false;
+        bool has_content = false, has_role = false, has_calls = false;
         for (simdjson::dom::key_value_pair kv : mo) {
             if (!has_content && kv.key == "content") {
                 has_content = true;
@@ -136,18 +191,57 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
             } else if (!has_role && kv.key == "role") {
                 has_role = true;
                 role_value = kv.value;
+            } else if (kv.key == "tool_calls") {
+                // An assistant turn that called tools (an empty array is no call).
+                simdjson::dom::array calls;
+                has_calls = kv.value.get(calls) == simdjson::SUCCESS && calls.size() > 0;
             }
+        }
+        std::string_view role;
+        const bool user = has_role && role_value.get(role) == simdjson::SUCCESS && role == "user";
+        if (user) {
+            out.tool_turns = 0;  // the agent's rounds count from the last user message
+        } else if (has_calls) {
+            ++out.tool_turns;
         }
         if (!has_content) {
             continue;
         }
         std::string_view text = content_text(content, out.prompt_bytes);
-        std::string_view role;
-        if (has_role && role_value.get(role) == simdjson::SUCCESS && role == "user") {
+        if (user) {
             out.last_user = text;
         }
     }
-    return read_common(f, out, err) && read_agent_fields(f, out, err);
+    if (!read_common(f, out, err) || !read_agent_fields(f, out, err)) {
+        return false;
+    }
+    if (out.response_format == response_format_kind::json_object) {
+        out.mentions_json = mentions_json(messages);
+    }
+    return true;
+}
+
+// DashScope's compatible mode takes OpenAI's body with its own limits (dashscope.md §0 item 21,
+// §6.3): n from 1 to 4 and 1 with tools; json_object needs "json" in the messages.
+bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
+                                 body_error& err) noexcept {
+    if (!read_chat_request(p, body, len, out, err)) {
+        return false;
+    }
+    if (out.n > 4) {
+        err = {"Range of n should be [1, 4]", "n"};
+        return false;
+    }
+    if (out.n > 1 && out.tool_count != 0) {
+        err = {"n should be 1 when tools are given.", "n"};
+        return false;
+    }
+    if (out.response_format == response_format_kind::json_object && !out.mentions_json) {
+        err = {"'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+               "response_format"};
+        return false;
+    }
+    return true;
 }
 
 bool read_completion_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
@@ -354,7 +448,7 @@ bool read_common(const body_fields& f, generation_request& out, body_error& err)
     if (f.given(body_fields::n)) {
         uint64_t n;
         if (f[body_fields::n].get(n) != simdjson::SUCCESS || n == 0 || n > MAX_CHOICES) {
-            err = {"Invalid 'n': expected an integer from 1 to 128.", "n"};
+            err = {"Invalid 'n': expected an integer from 1 to 8 (the mock's limit).", "n"};
             return false;
         }
         out.n = uint32_t(n);
@@ -363,14 +457,18 @@ bool read_common(const body_fields& f, generation_request& out, body_error& err)
         std::string_view s;
         simdjson::dom::array arr;
         if (f[body_fields::stop].get(s) == simdjson::SUCCESS) {
-            out.stop_count = 1;
+            if (!s.empty()) {
+                out.stop[out.stop_count++] = s;
+            }
         } else if (f[body_fields::stop].get(arr) == simdjson::SUCCESS && arr.size() <= MAX_STOP_SEQUENCES) {
             for (simdjson::dom::element e : arr) {
                 if (e.get(s) != simdjson::SUCCESS) {
                     err = {"Invalid 'stop': expected a string or an array of at most 4 strings.", "stop"};
                     return false;
                 }
-                ++out.stop_count;
+                if (!s.empty()) {
+                    out.stop[out.stop_count++] = s;
+                }
             }
         } else {
             err = {"Invalid 'stop': expected a string or an array of at most 4 strings.", "stop"};
@@ -414,8 +512,21 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
                        "with a non-empty name.", "tools"};
                 return false;
             }
+            simdjson::dom::element params;
+            if (t["function"]["parameters"].get(params) == simdjson::SUCCESS && !params.is_null()) {
+                if (const char* bad = check_schema(params)) {
+                    err = {bad, "tools"};
+                    return false;
+                }
+            }
             ++out.tool_count;
         }
+        out.tools = tools;
+    }
+    if (f.given(body_fields::parallel_tool_calls) &&
+        f[body_fields::parallel_tool_calls].get(out.parallel_tool_calls) != simdjson::SUCCESS) {
+        err = {"Invalid type for 'parallel_tool_calls': expected a boolean.", "parallel_tool_calls"};
+        return false;
     }
     if (f.given(body_fields::tool_choice)) {
         std::string_view s;
@@ -469,6 +580,16 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
             return false;
         }
         out.reasoning = on ? reasoning_ask::on : reasoning_ask::off;
+        out.thinking = out.reasoning;
+    }
+    if (f.given(body_fields::thinking_budget)) {
+        uint64_t b;
+        if (f[body_fields::thinking_budget].get(b) != simdjson::SUCCESS || b == 0 || b > 0xffffffffu) {
+            err = {"The thinking_budget parameter must be a positive integer.", "thinking_budget"};
+            return false;
+        }
+        out.has_thinking_budget = true;
+        out.thinking_budget = uint32_t(b);
     }
     if (f.given(body_fields::reasoning_effort)) {
         std::string_view effort;
@@ -477,9 +598,15 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
                    "reasoning_effort"};
             return false;
         }
-        // Any effort asks for reasoning but "none" (models add levels; the mock does not judge them).
+        // Any effort asks for reasoning but "none" and "minimal" (models add levels, such as
+        // DeepSeek's "max": the mock takes an unknown one as medium).
+        out.effort = effort == "none"      ? effort_level::none
+                     : effort == "minimal" ? effort_level::minimal
+                     : effort == "low"     ? effort_level::low
+                     : effort == "high" || effort == "max" || effort == "xhigh" ? effort_level::high
+                                           : effort_level::medium;
         if (out.reasoning == reasoning_ask::unset) {
-            out.reasoning = effort == "none" ? reasoning_ask::off : reasoning_ask::on;
+            out.reasoning = out.effort <= effort_level::minimal ? reasoning_ask::off : reasoning_ask::on;
         }
     }
     if (f.given(body_fields::response_format)) {
@@ -494,13 +621,28 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
         } else if (type == "json_object") {
             out.response_format = response_format_kind::json_object;
         } else if (type == "json_schema") {
-            simdjson::dom::object schema;
+            simdjson::dom::object js;
             std::string_view name;
-            if (f[body_fields::response_format]["json_schema"].get(schema) != simdjson::SUCCESS ||
-                schema["name"].get(name) != simdjson::SUCCESS) {
+            if (f[body_fields::response_format]["json_schema"].get(js) != simdjson::SUCCESS ||
+                js["name"].get(name) != simdjson::SUCCESS) {
                 err = {"Invalid 'response_format.json_schema': expected an object with a 'name' (and a 'schema').",
                        "response_format.json_schema"};
                 return false;
+            }
+            simdjson::dom::element schema;
+            if (js["schema"].get(schema) == simdjson::SUCCESS) {
+                simdjson::dom::object so;
+                if (schema.get(so) != simdjson::SUCCESS) {
+                    err = {"Invalid 'response_format.json_schema.schema': expected a JSON Schema object.",
+                           "response_format"};
+                    return false;
+                }
+                if (const char* bad = check_schema(schema)) {
+                    err = {bad, "response_format"};
+                    return false;
+                }
+                out.output_schema = schema;
+                out.has_output_schema = true;
             }
             out.response_format = response_format_kind::json_schema;
         } else {

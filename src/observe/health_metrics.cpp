@@ -139,6 +139,9 @@ void render_metrics(out_buf& b, const server& s) noexcept {
                    LATE_BUCKETS, &worker_stats::late);
     histogram_text(b, s, "llm_mock_time_to_first_token_seconds", "Time to first token actually served (streams).",
                    "", DELAY_BUCKETS, &worker_stats::ttft);
+    histogram_text(b, s, "llm_mock_time_to_first_answer_token_seconds",
+                   "Time to the first answer token (content or tool call, after any reasoning) actually served (streams).",
+                   "", DELAY_BUCKETS, &worker_stats::ttfat);
     histogram_text(b, s, "llm_mock_inter_token_latency_seconds", "Gap between consecutive tokens actually served.",
                    "", ITL_BUCKETS, &worker_stats::itl);
 

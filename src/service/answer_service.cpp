@@ -8,8 +8,10 @@
 
 #include <cstring>
 #include <ctime>
+#include <new>
 #include <unistd.h>
 
+#include "answer/answer_script.hpp"
 #include "answer/tokens.hpp"
 #include "dialects/dialect.hpp"
 #include "dialects/openai_chat.hpp"
@@ -178,8 +180,56 @@ double answer_service::load_multiplier() const noexcept {
     return 1 + srv_.cfg.load_factor * double(srv_.slots.active()) / double(srv_.slots.limit());
 }
 
+namespace {
+
+answer_script* script_of(const answer_cursor& cur) noexcept {
+    return cur.script != nullptr ? reinterpret_cast<answer_script*>(cur.script->data()) : nullptr;
+}
+
+// "stop", "length" or "tool_calls": how choice k ended.
+std::string_view finish_of(const answer_cursor& cur, const answer_script* s, uint32_t k) noexcept {
+    if (cur.calls != 0) {
+        return "tool_calls";
+    }
+    if (s != nullptr && s->choice[k].stopped) {
+        return "stop";
+    }
+    return cur.finish_length ? "length" : "stop";
+}
+
+// Every choice's tokens, reasoning included, and the reasoning among them.
+usage_counts usage_of(const answer_cursor& cur, const answer_script* s) noexcept {
+    uint64_t content = 0;
+    for (uint32_t k = 0; k < cur.choices; ++k) {
+        content += s != nullptr && cur.calls == 0 ? s->choice[k].tokens : cur.tokens_total;
+    }
+    const uint64_t reasoning = uint64_t(cur.reasoning_tokens) * cur.choices;
+    auto clamp = [](uint64_t v) { return uint32_t(v > 0xffffffffu ? 0xffffffffu : v); };
+    return usage_counts{cur.prompt_tokens, clamp(content + reasoning), clamp(reasoning), cur.reasoning_details};
+}
+
+// "call_" + 24 alphanumerics, from two 64-bit draws (the same for an answer's every event).
+std::string_view format_call_id(uint64_t a, uint64_t b, char out[29]) noexcept {
+    static constexpr char ALNUM[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::memcpy(out, "call_", 5);
+    for (int i = 0; i < 12; ++i) {
+        out[5 + i] = ALNUM[a % 62];
+        a /= 62;
+        out[17 + i] = ALNUM[b % 62];
+        b /= 62;
+    }
+    return {out, 29};
+}
+
+}  // namespace
+
 std::string_view answer_service::answer_text(const answer_cursor& cur) const noexcept {
-    return cur.echo != nullptr ? std::string_view(cur.echo->data(), cur.echo->len) : srv_.text;
+    const answer_script* s = script_of(cur);
+    return s != nullptr ? s->text(srv_.text) : srv_.text;
+}
+
+std::string_view answer_service::call_id(const answer_cursor& cur, uint32_t i, char out[29]) const noexcept {
+    return format_call_id(splitmix64(id_seed_ ^ (cur.id_n * 64 + i)), splitmix64(~id_seed_ + cur.id_n * 64 + i), out);
 }
 
 std::string_view answer_service::answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
@@ -187,9 +237,9 @@ std::string_view answer_service::answer_id(const dialect& d, const answer_cursor
 }
 
 void answer_service::end(answer_cursor& cur) noexcept {
-    if (cur.echo != nullptr) {
-        buffers_.release(cur.echo);
-        cur.echo = nullptr;
+    if (cur.script != nullptr) {
+        buffers_.release(cur.script);
+        cur.script = nullptr;
     }
 }
 
@@ -240,9 +290,14 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         refuse(400, "Invalid 'model': longer than 96 bytes.", "model", "");
         return;
     }
+    // DashScope's rule (dashscope.md §0 item 11): thinking needs a stream.
+    if (d.dashscope && cfg.dashscope_thinking_stream_only && !body.stream && body.thinking == reasoning_ask::on) {
+        refuse(400, "parameter.enable_thinking must be set to false for non-streaming calls", "enable_thinking", "");
+        return;
+    }
     const double lf = load_multiplier();
-    const answer_plan plan =
-        plan_answer(plan_input{body, ov, cfg, srv_.text_tokens, lf, d.has_original_body}, rng_);
+    const plan_input in{body, ov, cfg, srv_.text_tokens, lf, d.has_original_body, d.dashscope};
+    answer_plan plan = plan_decide(in, rng_);
     if (plan.refuse != fault::none) {
         worker_stats::bump(stats_.faults[unsigned(plan.refuse)]);
         if (plan.refuse == fault::http_429) {
@@ -254,17 +309,33 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         }
         return;
     }
-    if (plan.echo) {
-        // The text is cut from a lent copy as it is sent: the request's bytes go back now.
-        cur.echo = buffers_.acquire();
-        if (cur.echo == nullptr) {
-            refuse(503, "The server has no buffer free to echo this message. Retry later.", "", retry_headers);
+    if (script_wanted(body, plan)) {
+        // The echoed text, the choices' runs, tool calls and JSON go into a lent buffer: the
+        // request's bytes go back now.
+        cur.script = buffers_.acquire();
+        if (cur.script == nullptr) {
+            refuse(503, "The server has no buffer free for this answer. Retry later.", "", retry_headers);
             return;
         }
-        size_t n = body.last_user.size() < buffers_.capacity() ? body.last_user.size() : buffers_.capacity();
-        std::memcpy(cur.echo->data(), body.last_user.data(), n);
-        cur.echo->len = uint32_t(n);
+        answer_script* sc = ::new (cur.script->data()) answer_script;
+        bool needed = true;
+        const script_status st =
+            build_script(body, plan, srv_.text, *sc, buffers_.capacity() - sizeof(answer_script), rng_, needed);
+        if (st != script_status::ok || !needed) {
+            end(cur);
+        }
+        const std::string_view param = plan.tool_calls != 0 ? "tools" : "response_format";
+        if (st == script_status::too_large) {
+            refuse(400, "The smallest value valid for the request's JSON Schema (tool parameters or response_format) "
+                        "does not fit the mock's answer buffer.", param, "");
+            return;
+        }
+        if (st == script_status::bad_schema) {
+            refuse(400, "Invalid schema: no value can satisfy it.", param, "");
+            return;
+        }
     }
+    plan_schedule(in, plan, rng_);
     out.takes_slot = true;
     cur.fault_kind = plan.mid;
     cur.fault_at = plan.fault_at;
@@ -276,10 +347,13 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.include_usage = plan.include_usage;
     cur.prompt_tokens = plan.prompt_tokens;
     cur.tokens_sent = 0;
-    cur.text_off = 0;
-    cur.events = 0;
-    cur.choice = 0;
-    cur.block = 0;
+    cur.tokens_done = 0;
+    cur.reasoning_tokens = plan.reasoning_tokens;
+    cur.reasoning_shown = plan.reasoning_shown;
+    cur.reasoning_details = plan.reasoning_details;
+    cur.choices = uint8_t(plan.choices);
+    cur.calls = uint8_t(plan.tool_calls);
+    enter_block(cur, first_block(cur, BLOCK_REASONING));
     cur.last_token_ns = 0;
     cur.itl_us = plan.itl_us;
     cur.original_body = plan.original_body;
@@ -368,19 +442,38 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     }
     std::string_view model(cur.model, cur.model_len);
     out_buf b(x.area, x.area_cap);
+    const answer_script* sc = script_of(cur);
+    const usage_counts u = usage_of(cur, sc);
     if (cur.original_body) {
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
-        answer_meta m{id, cur.created, model, false};
-        d.whole(b, m, answer_text(cur), cur.tokens_total, cur.finish_length ? "length" : "stop",
-                     usage_counts{cur.prompt_tokens, cur.tokens_total});
+        answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope};
+        answer_body a;
+        a.n = cur.choices;
+        a.reasoning_shown = cur.reasoning_shown;
+        const std::string_view text = answer_text(cur);
+        for (uint32_t k = 0; k < cur.choices; ++k) {
+            a.content[k] = sc != nullptr ? text_run{text, sc->choice[k].off, sc->choice[k].tokens, sc->choice[k].last_len}
+                                         : text_run{text, 0, cur.tokens_total, 0};
+            a.reasoning[k] = text_run{srv_.text, 0, cur.reasoning_tokens, 0};
+            a.finish[k] = finish_of(cur, sc, k);
+        }
+        answer_call calls[MAX_TOOL_CALLS];
+        char ids[MAX_TOOL_CALLS][29];
+        for (uint32_t i = 0; i < cur.calls; ++i) {
+            calls[i] = answer_call{call_id(cur, i, ids[i]), sc->call_name(i), sc->call_args(i)};
+        }
+        a.calls = calls;
+        a.call_count = cur.calls;
+        a.usage = u;
+        d.whole(b, m, a);
     }
     // Served now: from a timer, the clock read afresh (a batch of timers takes time, and the
     // lateness histogram must show it); at delay 0, the admission time itself.
     uint64_t now = from_timer ? monotonic_ns() : cur.admitted_ns;
     stats_.observe_delay((now - cur.admitted_ns) / 1000, (cur.due_ns - cur.admitted_ns) / 1000);
-    worker_stats::bump(stats_.generated_tokens, cur.original_body ? ORIGINAL_COMPLETION_TOKENS : cur.tokens_total);
-    worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
+    worker_stats::bump(stats_.generated_tokens, cur.original_body ? ORIGINAL_COMPLETION_TOKENS : u.completion);
+    worker_stats::bump(cur.finish_length && cur.calls == 0 ? stats_.finished_length : stats_.finished_stop);
     if (b.truncated) {
         respond_error(x, out, 500, "The answer does not fit the server's answer buffer.", "", "");
     } else {
@@ -434,16 +527,47 @@ bool answer_service::original_answer(const exchange_context& x, answer_cursor& c
     return true;
 }
 
+// The tokens block b has (per choice: the longest choice's, for the content).
+uint32_t answer_service::block_tokens(const answer_cursor& cur, uint8_t b) const noexcept {
+    if (b == BLOCK_REASONING) {
+        return cur.reasoning_shown ? cur.reasoning_tokens : 0;
+    }
+    if (b == BLOCK_CONTENT) {
+        return cur.calls == 0 ? cur.tokens_total : 0;
+    }
+    const answer_script* s = script_of(cur);
+    return s != nullptr && unsigned(b - BLOCK_CALL) < cur.calls ? s->call[b - BLOCK_CALL].args_tokens : 0;
+}
+
+// The first block from b on that has tokens, or BLOCK_DONE.
+uint8_t answer_service::first_block(const answer_cursor& cur, uint8_t b) const noexcept {
+    const unsigned end = BLOCK_CALL + cur.calls;
+    for (unsigned k = b; k < end; ++k) {
+        if (block_tokens(cur, uint8_t(k)) != 0) {
+            return uint8_t(k);
+        }
+    }
+    return BLOCK_DONE;
+}
+
+void answer_service::enter_block(answer_cursor& cur, uint8_t b) const noexcept {
+    cur.block = b;
+    cur.tokens_sent = 0;
+    const answer_script* s = script_of(cur);
+    cur.text_off = b == BLOCK_CONTENT && s != nullptr ? s->choice[0].off : 0;
+}
+
 // One timer event of a stream: a keep-alive comment before the first token, or every token
-// now due (one, unless the loop fell behind), and after the last one the dialect's closing
-// (finish, usage when asked for, end marker) — all in one write.
+// now due (one per choice, unless the loop fell behind), and after the last one the dialect's
+// closing (finishes, usage when asked for, end marker) — all in one write. Each choice goes
+// through its blocks in step: reasoning, then its content or each tool call in turn.
 void answer_service::stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur,
                                  reply& out) noexcept {
     const uint64_t now = monotonic_ns();
     const config& cfg = srv_.cfg;
     out.kind = reply_kind::events;
     out_buf ev(x.area, x.area_cap / 2);
-    if (now < cur.due_ns && cur.tokens_sent == 0) {
+    if (now < cur.due_ns && cur.tokens_done == 0) {
         ev.append(": keep-alive\n\n");
         out.body = ev.view();
         out.send_head = true;
@@ -452,11 +576,25 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         return;
     }
     char idbuf[48];
-    answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len), cur.include_usage};
-    std::string_view text = answer_text(cur);
+    const answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len),
+                        cur.include_usage, cur.reasoning_shown, d.dashscope};
+    answer_script* sc = script_of(cur);
+    const std::string_view text = answer_text(cur);
+    const uint32_t n = cur.choices;
+    auto open = [&]() {
+        if (d.stream_open == nullptr) {
+            return;
+        }
+        const block_kind first = cur.block == BLOCK_REASONING ? block_kind::reasoning
+                                 : cur.block >= BLOCK_CALL && cur.block != BLOCK_DONE ? block_kind::tool_call
+                                                                                      : block_kind::text;
+        for (uint32_t k = 0; k < n; ++k) {
+            d.stream_open(ev, m, block_ref{k, first});
+        }
+    };
     bool last = false;
-    while (cur.tokens_sent < cur.tokens_total && cur.due_ns <= now && ev.len < x.area_cap / 4) {
-        if (cur.fault_kind != fault::none && cur.tokens_sent == cur.fault_at) {
+    while (cur.block != BLOCK_DONE && cur.due_ns <= now && ev.len < x.area_cap / 4) {
+        if (cur.fault_kind != fault::none && cur.tokens_done == cur.fault_at) {
             fault f = cur.fault_kind;
             cur.fault_kind = fault::none;
             worker_stats::bump(stats_.faults[unsigned(f)]);
@@ -473,19 +611,55 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
             last = true;
             break;
         }
-        if (cur.tokens_sent == 0) {
-            if (d.stream_open != nullptr) {
-                d.stream_open(ev, m);
-            }
-            if (d.block_start != nullptr) {
-                d.block_start(ev, m, block_kind::text);
-            }
+        if (cur.tokens_done == 0) {
+            open();
         }
-        size_t off = cur.text_off < text.size() ? cur.text_off : 0;
-        size_t len = token_length(text, off);
-        d.delta(ev, m, text.substr(off, len));
-        cur.text_off = uint32_t(off + len);
-        if (cur.tokens_sent == 0) {
+        if (cur.tokens_sent == 0 && (cur.block == BLOCK_CONTENT || cur.block == BLOCK_CALL)) {
+            stats_.ttfat.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
+        }
+        // This step's token, for every choice.
+        if (cur.block == BLOCK_REASONING) {
+            const size_t off = cur.text_off < srv_.text.size() ? cur.text_off : 0;
+            const size_t len = token_length(srv_.text, off);
+            for (uint32_t k = 0; k < n; ++k) {
+                d.delta(ev, m, block_ref{k, block_kind::reasoning}, srv_.text.substr(off, len));
+            }
+            cur.text_off = uint32_t(off + len);
+        } else if (cur.block == BLOCK_CONTENT) {
+            for (uint32_t k = 0; k < n; ++k) {
+                // One run per choice: the cursor's offset for a plain answer, the script's
+                // (advanced here) otherwise.
+                uint32_t& at = sc != nullptr ? sc->choice[k].off : cur.text_off;
+                const uint32_t tokens = sc != nullptr ? sc->choice[k].tokens : cur.tokens_total;
+                if (cur.tokens_sent >= tokens) {
+                    continue;
+                }
+                const size_t off = at < text.size() ? at : 0;
+                size_t len = token_length(text, off);
+                at = uint32_t(off + len);
+                if (sc != nullptr && cur.tokens_sent + 1 == tokens && sc->choice[k].last_len != 0 &&
+                    sc->choice[k].last_len < len) {
+                    len = sc->choice[k].last_len;
+                }
+                d.delta(ev, m, block_ref{k, block_kind::text}, text.substr(off, len));
+            }
+        } else {
+            const uint32_t i = cur.block - BLOCK_CALL;
+            char id[29];
+            const block_ref call{0, block_kind::tool_call, i, call_id(cur, i, id), sc->call_name(i)};
+            const std::string_view args = sc->call_args(i);
+            const size_t len = token_length(args, cur.text_off);
+            for (uint32_t k = 0; k < n; ++k) {
+                block_ref b = call;
+                b.choice = k;
+                if (cur.tokens_sent == 0 && d.block_start != nullptr) {
+                    d.block_start(ev, m, b);
+                }
+                d.delta(ev, m, b, args.substr(cur.text_off, len));
+            }
+            cur.text_off += uint32_t(len);
+        }
+        if (cur.tokens_done == 0) {
             stats_.ttft.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
         } else {
             stats_.itl.observe(ITL_BUCKETS, (now - cur.last_token_ns) / 1000);
@@ -493,17 +667,34 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         stats_.late.observe(LATE_BUCKETS, (now - cur.due_ns) / 1000);
         cur.last_token_ns = now;
         ++cur.tokens_sent;
-        cur.events = cur.events == 0xffff ? cur.events : uint16_t(cur.events + 1);
-        worker_stats::bump(stats_.generated_tokens);
+        ++cur.tokens_done;
+        worker_stats::bump(stats_.generated_tokens, n);
+        if (cur.tokens_sent >= block_tokens(cur, cur.block)) {
+            if (d.block_end != nullptr) {
+                const block_kind k = cur.block == BLOCK_REASONING ? block_kind::reasoning
+                                     : cur.block == BLOCK_CONTENT ? block_kind::text
+                                                                  : block_kind::tool_call;
+                d.block_end(ev, m, block_ref{0, k, uint32_t(cur.block >= BLOCK_CALL ? cur.block - BLOCK_CALL : 0)});
+            }
+            enter_block(cur, first_block(cur, uint8_t(cur.block + 1)));
+        }
         cur.due_ns += token_gap_ns(cur.itl_us, cfg, load_multiplier(), rng_);
     }
-    if (!last && cur.tokens_sent == cur.tokens_total) {
-        if (d.block_end != nullptr) {
-            d.block_end(ev, m, block_kind::text);
+    if (!last && cur.block == BLOCK_DONE) {
+        if (cur.tokens_done == 0) {
+            open();  // an answer with no token at all (a stop sequence at its very start)
         }
-        usage_counts u{cur.prompt_tokens, cur.tokens_sent};
-        d.stream_close(ev, m, cur.finish_length ? "length" : "stop", cur.include_usage ? &u : nullptr);
-        worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
+        std::string_view finish[MAX_CHOICES];
+        for (uint32_t k = 0; k < n; ++k) {
+            finish[k] = finish_of(cur, sc, k);
+        }
+        const usage_counts u = usage_of(cur, sc);
+        d.stream_close(ev, m, stream_end{n, finish, cur.include_usage ? &u : nullptr});
+        worker_stats::bump(cur.finish_length && cur.calls == 0 ? stats_.finished_length : stats_.finished_stop);
+        // Hidden reasoning is generated but never sent: counted here.
+        if (!cur.reasoning_shown && cur.reasoning_tokens != 0) {
+            worker_stats::bump(stats_.generated_tokens, uint64_t(cur.reasoning_tokens) * n);
+        }
         last = true;
     }
     if (last) {

@@ -18,6 +18,9 @@ struct route_row {
 };
 
 const route_row ROUTES[] = {
+    // DashScope's compatible mode first: its chat speaks DashScope's dialect (the other
+    // /compatible-mode paths share the OpenAI rows below).
+    {"/compatible-mode/v1/chat/completions", false, route::chat, handler_kind::generate, &DASHSCOPE_CHAT, false},
     {"/v1/chat/completions", true, route::chat, handler_kind::generate, &OPENAI_CHAT, false},
     {"/v1/completions", true, route::completions, handler_kind::generate, &OPENAI_COMPLETIONS, false},
     {"/v1/embeddings", true, route::embeddings, handler_kind::embeddings, nullptr, false},

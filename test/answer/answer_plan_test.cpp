@@ -131,3 +131,105 @@ TEST_CASE("answer_plan: faults, overrides and echo") {
     c.max_output_tokens = 1;  // the cap, exactly
     CHECK(plan_answer(plan_input{chat(), none, c, 26, 1.0, true}, r).tokens == 1);
 }
+
+TEST_CASE("answer_plan: reasoning tokens from enable_thinking, effort, the header and thinking_budget") {
+    config c;
+    c.reasoning_tokens = 100;
+    overrides ov;
+    rng r(1);
+    auto plan = [&](const generation_request& rq, bool dashscope = false) {
+        return plan_decide(plan_input{rq, ov, c, 26, 1.0, true, dashscope}, r);
+    };
+    generation_request rq = chat(true);
+    CHECK(plan(rq).reasoning_tokens == 0);
+    CHECK_FALSE(plan(rq).reasoning_details);
+    rq.thinking = reasoning_ask::on;
+    CHECK(plan(rq).reasoning_tokens == 100);
+    CHECK(plan(rq).reasoning_shown);  // enable_thinking: reasoning_content on either route
+    rq.has_thinking_budget = true;
+    rq.thinking_budget = 30;
+    CHECK(plan(rq).reasoning_tokens == 30);  // the smaller wins
+    rq.thinking_budget = 300;
+    CHECK(plan(rq).reasoning_tokens == 100);
+    rq = chat(true);
+    const struct {
+        effort_level e;
+        uint32_t want;
+    } effort[] = {{effort_level::none, 0}, {effort_level::minimal, 0}, {effort_level::low, 25},
+                  {effort_level::medium, 100}, {effort_level::high, 400}};
+    for (const auto& x : effort) {
+        rq.effort = x.e;
+        const answer_plan p = plan(rq);
+        CHECK(p.reasoning_tokens == x.want);
+        CHECK(p.reasoning_details);
+        CHECK_FALSE(p.reasoning_shown);          // OpenAI: only counted and waited for
+        CHECK(plan(rq, true).reasoning_shown == (x.want != 0));  // DashScope shows it
+    }
+    rq.thinking = reasoning_ask::off;  // enable_thinking decides over reasoning_effort
+    CHECK(plan(rq).reasoning_tokens == 0);
+    ov.has_reasoning_tokens = true;
+    ov.reasoning_tokens = 7;
+    CHECK(plan(rq).reasoning_tokens == 7);  // the header overrides all
+}
+
+TEST_CASE("answer_plan: hidden reasoning delays the first token; shown reasoning is streamed") {
+    config c;
+    c.reasoning_tokens = 10;
+    c.has_ttft = true;
+    c.ttft = latency_model{latency_model::kind::fixed, 0.5, 0};
+    c.itl = latency_model{latency_model::kind::fixed, 0.01, 0};
+    overrides ov;
+    rng r(1);
+    generation_request rq = chat(true);
+    rq.effort = effort_level::medium;
+    answer_plan hidden = plan_answer(plan_input{rq, ov, c, 26, 1.0, true, false}, r);
+    CHECK(hidden.first_ns == 500000000ull + 10 * 10000000ull);
+    answer_plan shown = plan_answer(plan_input{rq, ov, c, 26, 1.0, true, true}, r);
+    CHECK(shown.first_ns == 500000000ull);
+    rq.stream = false;
+    answer_plan whole = plan_answer(plan_input{rq, ov, c, 26, 1.0, true, false}, r);
+    CHECK(whole.first_ns == 500000000ull + (25 + 10) * 10000000ull);  // every token but the first, reasoning too
+}
+
+TEST_CASE("answer_plan: when the mock calls tools, how many, and which first") {
+    config c;
+    overrides ov;
+    rng r(1);
+    auto plan = [&](const generation_request& rq) { return plan_decide(plan_input{rq, ov, c, 26, 1.0, true}, r); };
+    generation_request rq = chat();
+    CHECK(plan(rq).tool_calls == 0);  // no tools
+    rq.tool_count = 3;
+    CHECK(plan(rq).tool_calls == 1);  // auto (the default with tools), no tool turn yet
+    CHECK(plan(rq).first_tool < 3);
+    CHECK_FALSE(plan(rq).original_body);
+    rq.tool_turns = 1;
+    CHECK(plan(rq).tool_calls == 0);  // TOOL_ROUNDS (1) reached: the agent loop ends with text
+    c.tool_rounds = 2;
+    CHECK(plan(rq).tool_calls == 1);
+    rq.tool_choice = tool_choice_kind::none;
+    CHECK(plan(rq).tool_calls == 0);
+    rq.tool_choice = tool_choice_kind::required;
+    rq.tool_turns = 5;
+    CHECK(plan(rq).tool_calls == 1);  // required: always
+    rq.tool_choice = tool_choice_kind::named;
+    rq.tool_choice_index = 2;
+    CHECK(plan(rq).first_tool == 2);
+    c.tool_calls = 3;
+    CHECK(plan(rq).tool_calls == 3);
+    rq.parallel_tool_calls = false;
+    CHECK(plan(rq).tool_calls == 1);
+    ov.has_tool_calls = true;
+    ov.tool_calls = 5;
+    CHECK(plan(rq).tool_calls == 5);  // the header overrides TOOL_CALLS and parallel_tool_calls
+    ov.tool_calls = 0;
+    CHECK(plan(rq).tool_calls == 0);
+    // The same seed gives the same first tool.
+    rq.tool_choice = tool_choice_kind::auto_;
+    rq.tool_turns = 0;
+    ov.has_tool_calls = false;
+    rng a(9), b(9);
+    for (int i = 0; i < 20; ++i) {
+        CHECK(plan_decide(plan_input{rq, ov, c, 26, 1.0, true}, a).first_tool ==
+              plan_decide(plan_input{rq, ov, c, 26, 1.0, true}, b).first_tool);
+    }
+}

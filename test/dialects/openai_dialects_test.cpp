@@ -24,7 +24,7 @@ TEST_CASE("answer: streamed chat chunks in the OpenAI shape") {
     char mem[4096];
     answer_meta m{"chatcmpl-x", 7, "m\"1", true};
     out_buf o(mem, sizeof mem);
-    render_chat_role_chunk(o, m);
+    render_chat_role_chunk(o, m, block_ref{});
     CHECK(std::string(o.view()) ==
           R"(data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m\"1","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null})"
           "\n\n");
@@ -32,7 +32,7 @@ TEST_CASE("answer: streamed chat chunks in the OpenAI shape") {
     render_chat_content_chunk(t, m, "a\"b");
     CHECK(std::string(t.view()).find(R"("delta":{"content":"a\"b"})") != std::string::npos);
     out_buf f(mem, sizeof mem);
-    render_chat_finish_chunk(f, m, "length");
+    render_chat_finish_chunk(f, m, 0, "length");
     CHECK(std::string(f.view()).find(R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}],"usage":null})") !=
           std::string::npos);
     out_buf u(mem, sizeof mem);
@@ -56,17 +56,25 @@ TEST_CASE("answer: text completion chunks and whole bodies") {
     char mem[4096];
     answer_meta m{"cmpl-x", 7, "m", false};
     out_buf t(mem, sizeof mem);
-    render_completion_text_chunk(t, m, "hi");
+    render_completion_text_chunk(t, m, 0, "hi");
     CHECK(std::string(t.view()) ==
           R"(data: {"id":"cmpl-x","object":"text_completion","created":7,"model":"m","choices":[{"text":"hi","index":0,"logprobs":null,"finish_reason":null}]})"
           "\n\n");
     out_buf b(mem, sizeof mem);
-    render_text_completion(b, m, "ab cd", 5, "length", usage_counts{2, 5});
+    answer_body ab;
+    ab.content[0] = text_run{"ab cd", 0, 5, 0};
+    ab.finish[0] = "length";
+    ab.usage = usage_counts{2, 5};
+    render_text_completion(b, m, ab);
     CHECK(std::string(b.view()) ==
           R"({"choices":[{"text":"ab cdab cdab","index":0,"logprobs":null,"finish_reason":"length"}],"object":"text_completion","usage":{"prompt_tokens":2,"completion_tokens":5,"total_tokens":7},"created":7,"model":"m","id":"cmpl-x"})");
     answer_meta c{"chatcmpl-x", 7, "m", false};
     out_buf cb(mem, sizeof mem);
-    render_chat_completion(cb, c, CHAT_CONTENT, 2, "stop", usage_counts{1, 2});
+    answer_body cbody;
+    cbody.content[0] = text_run{CHAT_CONTENT, 0, 2, 0};
+    cbody.finish[0] = "stop";
+    cbody.usage = usage_counts{1, 2};
+    render_chat_completion(cb, c, cbody);
     CHECK(std::string(cb.view()).rfind(
               "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\xe6\x88\x91\xe6\x98\xaf\"},"
               "\"finish_reason\":\"stop\"",

@@ -29,7 +29,9 @@ std::string golden(const char* name) {
 // block start with the first token, one delta per token, block end and closing at the end.
 // per_write: each event rendered into its own buffer (one write each), else all into one.
 std::string stream(const dialect& d, const answer_meta& m, std::string_view text, uint32_t tokens,
-                   std::string_view finish, const usage_counts* u, bool per_write) {
+                   std::string_view finish_reason, const usage_counts* u, bool per_write) {
+    const std::string_view finish[1] = {finish_reason};
+    const block_ref b{};
     std::string all;
     char mem[8192];
     out_buf one(mem, sizeof mem);
@@ -48,20 +50,20 @@ std::string stream(const dialect& d, const answer_meta& m, std::string_view text
     for (uint32_t t = 0; t < tokens; ++t) {
         if (t == 0) {
             if (d.stream_open != nullptr) {
-                event([&](out_buf& o) { d.stream_open(o, m); });
+                event([&](out_buf& o) { d.stream_open(o, m, b); });
             }
             if (d.block_start != nullptr) {
-                event([&](out_buf& o) { d.block_start(o, m, block_kind::text); });
+                event([&](out_buf& o) { d.block_start(o, m, b); });
             }
         }
         size_t len = token_length(text, off);
-        event([&](out_buf& o) { d.delta(o, m, text.substr(off, len)); });
+        event([&](out_buf& o) { d.delta(o, m, b, text.substr(off, len)); });
         off += len;
     }
     if (d.block_end != nullptr) {
-        event([&](out_buf& o) { d.block_end(o, m, block_kind::text); });
+        event([&](out_buf& o) { d.block_end(o, m, b); });
     }
-    event([&](out_buf& o) { d.stream_close(o, m, finish, u); });
+    event([&](out_buf& o) { d.stream_close(o, m, stream_end{1, finish, u}); });
     if (!per_write) {
         REQUIRE_FALSE(one.truncated);
         all = std::string(one.view());
@@ -82,6 +84,15 @@ void check_cut_everywhere(const std::string& whole, Render render) {
     }
 }
 
+// A whole answer of one choice: `tokens` tokens of text, finish, usage.
+answer_body one_choice(std::string_view text, uint32_t tokens, std::string_view finish, usage_counts u) {
+    answer_body b;
+    b.content[0] = text_run{text, 0, tokens, 0};
+    b.finish[0] = finish;
+    b.usage = u;
+    return b;
+}
+
 const std::string_view CHAT_ID = "chatcmpl-00000000000000010000000000000002";
 const std::string_view CMPL_ID = "cmpl-00000000000000010000000000000002";
 
@@ -98,10 +109,11 @@ TEST_CASE("golden: chat completion stream, with and without usage, one write or 
     CHECK(stream(OPENAI_CHAT, plain, CHAT_CONTENT, 2, "length", nullptr, false) == want2);
     CHECK(stream(OPENAI_CHAT, plain, CHAT_CONTENT, 2, "length", nullptr, true) == want2);
     check_cut_everywhere(want2, [&](out_buf& o) {
-        OPENAI_CHAT.stream_open(o, plain);
-        OPENAI_CHAT.delta(o, plain, "\xe6\x88\x91");
-        OPENAI_CHAT.delta(o, plain, "\xe6\x98\xaf");
-        OPENAI_CHAT.stream_close(o, plain, "length", nullptr);
+        const std::string_view finish[1] = {"length"};
+        OPENAI_CHAT.stream_open(o, plain, block_ref{});
+        OPENAI_CHAT.delta(o, plain, block_ref{}, "\xe6\x88\x91");
+        OPENAI_CHAT.delta(o, plain, block_ref{}, "\xe6\x98\xaf");
+        OPENAI_CHAT.stream_close(o, plain, stream_end{1, finish, nullptr});
     });
 }
 
@@ -110,9 +122,10 @@ TEST_CASE("golden: whole chat completion") {
     const std::string want = golden("openai_chat_whole.txt");
     char mem[4096];
     out_buf o(mem, sizeof mem);
-    OPENAI_CHAT.whole(o, m, CHAT_CONTENT, 3, "length", usage_counts{1, 3});
+    const answer_body a = one_choice(CHAT_CONTENT, 3, "length", usage_counts{1, 3});
+    OPENAI_CHAT.whole(o, m, a);
     CHECK(std::string(o.view()) == want);
-    check_cut_everywhere(want, [&](out_buf& b) { OPENAI_CHAT.whole(b, m, CHAT_CONTENT, 3, "length", usage_counts{1, 3}); });
+    check_cut_everywhere(want, [&](out_buf& b) { OPENAI_CHAT.whole(b, m, a); });
 }
 
 TEST_CASE("golden: text completion stream and whole body") {
@@ -125,9 +138,10 @@ TEST_CASE("golden: text completion stream and whole body") {
     const std::string body = golden("openai_completions_whole.txt");
     char mem[4096];
     out_buf o(mem, sizeof mem);
-    OPENAI_COMPLETIONS.whole(o, w, CHAT_CONTENT, 5, "length", usage_counts{2, 5});
+    const answer_body a = one_choice(CHAT_CONTENT, 5, "length", usage_counts{2, 5});
+    OPENAI_COMPLETIONS.whole(o, w, a);
     CHECK(std::string(o.view()) == body);
-    check_cut_everywhere(body, [&](out_buf& b) { OPENAI_COMPLETIONS.whole(b, w, CHAT_CONTENT, 5, "length", usage_counts{2, 5}); });
+    check_cut_everywhere(body, [&](out_buf& b) { OPENAI_COMPLETIONS.whole(b, w, a); });
 }
 
 TEST_CASE("golden: in-stream error event and error envelopes per status") {

@@ -182,9 +182,9 @@ TEST_CASE("chat body: the agent fields at their limits and one past") {
     generation_request q;
     body_error e;
     const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
-    REQUIRE(read(r, m + R"("n":128})", q, e));
-    CHECK(q.n == 128);
-    CHECK_FALSE(read(r, m + R"("n":129})", q, e));
+    REQUIRE(read(r, m + R"("n":8})", q, e));
+    CHECK(q.n == 8);
+    CHECK_FALSE(read(r, m + R"("n":9})", q, e));
     CHECK(std::string(e.param) == "n");
     CHECK_FALSE(read(r, m + R"("n":0})", q, e));
     CHECK(std::string(e.param) == "n");
@@ -234,4 +234,77 @@ TEST_CASE("chat body: each bad agent field is refused by name") {
         CHECK(std::string(e.param) == b.param);
         CHECK(std::string(e.message).find(b.words) != std::string::npos);
     }
+}
+
+TEST_CASE("chat body: what the agent answer needs (stop strings, tool turns, parallel calls, budget, schemas)") {
+    json_body_parser r(65536);
+    generation_request q;
+    body_error e;
+    REQUIRE(read(r, R"({"messages":[{"role":"user","content":"hi"}],"stop":["a","","bc"]})", q, e));
+    CHECK(q.stop_count == 2);  // an empty stop sequence never matches: dropped
+    CHECK(q.stop[0] == "a");
+    CHECK(q.stop[1] == "bc");
+    // Tool turns count the assistant tool-call messages after the last user message.
+    const std::string call = R"({"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]})";
+    const std::string result = R"({"role":"tool","tool_call_id":"c","content":"ok"})";
+    REQUIRE(read(r, R"({"messages":[{"role":"user","content":"a"},)" + call + "," + result + "," + call + "," + result + "]}", q, e));
+    CHECK(q.tool_turns == 2);
+    REQUIRE(read(r, R"({"messages":[)" + call + "," + result + R"(,{"role":"user","content":"b"}]})", q, e));
+    CHECK(q.tool_turns == 0);
+    REQUIRE(read(r, R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"x","tool_calls":[]}]})", q, e));
+    CHECK(q.tool_turns == 0);  // an empty tool_calls array is no call
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    REQUIRE(read(r, m + R"("parallel_tool_calls":false})", q, e));
+    CHECK_FALSE(q.parallel_tool_calls);
+    CHECK_FALSE(read(r, m + R"("parallel_tool_calls":"no"})", q, e));
+    CHECK(std::string(e.param) == "parallel_tool_calls");
+    REQUIRE(read(r, m + R"("enable_thinking":true,"thinking_budget":1})", q, e));
+    CHECK(q.has_thinking_budget);
+    CHECK(q.thinking_budget == 1);
+    CHECK(q.thinking == reasoning_ask::on);
+    CHECK_FALSE(read(r, m + R"("thinking_budget":0})", q, e));
+    CHECK(std::string(e.param) == "thinking_budget");
+    REQUIRE(read(r, m + R"("reasoning_effort":"low"})", q, e));
+    CHECK(q.effort == effort_level::low);
+    CHECK(q.thinking == reasoning_ask::unset);
+    REQUIRE(read(r, m + R"("reasoning_effort":"minimal"})", q, e));
+    CHECK(q.reasoning == reasoning_ask::off);
+    // Tool parameters and the output schema are checked as schemas.
+    const std::string bad_tool = R"([{"type":"function","function":{"name":"f","parameters":{"type":"strin"}}}])";
+    CHECK_FALSE(read(r, m + R"("tools":)" + bad_tool + "}", q, e));
+    CHECK(std::string(e.param) == "tools");
+    const std::string good_tool = R"([{"type":"function","function":{"name":"f","parameters":{"type":"object"}}},{"type":"function","function":{"name":"g"}}])";
+    REQUIRE(read(r, m + R"("tools":)" + good_tool + "}", q, e));
+    CHECK(request_tool(q, 0).name == "f");
+    CHECK(request_tool(q, 0).has_parameters);
+    CHECK(request_tool(q, 1).name == "g");
+    CHECK_FALSE(request_tool(q, 1).has_parameters);
+    CHECK_FALSE(read(r, m + R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":[1]}}})", q, e));
+    CHECK(std::string(e.param) == "response_format");
+    CHECK_FALSE(read(r, m + R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"nope"}}}})", q, e));
+    CHECK(std::string(e.param) == "response_format");
+    REQUIRE(read(r, m + R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}})", q, e));
+    CHECK(q.has_output_schema);
+}
+
+TEST_CASE("chat body: DashScope's compatible-mode limits (n 1..4, n 1 with tools, json mentioned)") {
+    json_body_parser r(65536);
+    generation_request q;
+    body_error e;
+    auto ds = [&](const std::string& body) { return read_dashscope_chat_request(r, body.data(), body.size(), q, e); };
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    REQUIRE(ds(m + R"("n":4})"));
+    CHECK_FALSE(ds(m + R"("n":5})"));
+    CHECK(std::string(e.message) == "Range of n should be [1, 4]");
+    const std::string tool = R"([{"type":"function","function":{"name":"f"}}])";
+    REQUIRE(ds(m + R"("n":1,"tools":)" + tool + "}"));
+    CHECK_FALSE(ds(m + R"("n":2,"tools":)" + tool + "}"));
+    CHECK(std::string(e.param) == "n");
+    CHECK_FALSE(ds(m + R"("response_format":{"type":"json_object"}})"));
+    CHECK(std::string(e.message) ==
+          "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.");
+    REQUIRE(ds(R"({"messages":[{"role":"system","content":[{"type":"text","text":"Answer in JSON."}]},{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}})"));
+    // OpenAI's reader has no such rule.
+    const std::string body = m + R"("response_format":{"type":"json_object"}})";
+    CHECK(read_chat_request(r, body.data(), body.size(), q, e));
 }
