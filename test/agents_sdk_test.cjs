@@ -2,9 +2,9 @@
 // the official clients: the OpenAI Node SDK (create, stream, runTools, parse), LangChain JS
 // (@langchain/openai ChatOpenAI: bindTools, withStructuredOutput, a hand-written agent loop) and
 // the Vercel AI SDK (ai v6 + @ai-sdk/openai v3 chat model: generateText / streamText with tools).
-// usage: node test/agents_sdk_test.cjs BASE_URL MODULE_DIR
+// usage: node test/agents_sdk_test.cjs BASE_URL MODULE_DIR [multi]
 // The server runs with REASONING_TOKENS=8 (the reasoning_tokens checks rely on it) and the
-// default TOOL_ROUNDS=1 / TOOL_CALLS=1.
+// default TOOL_ROUNDS=1 / TOOL_CALLS=1; with "multi", a server with TOOL_CALLS=2 TOOL_ROUNDS=2.
 // Prints "ok - NAME" / "FAIL - NAME (details)" per check and "sdk: P passed, F failed".
 const path = require('path');
 const base = process.argv[2];
@@ -82,7 +82,56 @@ function invalid(name, args) {
 const validCalls = (calls) => calls.map((c) => invalid(c.function.name, c.function.arguments)).filter((x) => x).join('; ');
 const callId = /^call_[A-Za-z0-9]{24}$/;
 
+// The second server: TOOL_CALLS=2 TOOL_ROUNDS=2 (two parallel calls a turn, two tool turns).
+async function multi() {
+  await step('multi create', async () => {
+    const r = await client.chat.completions.create({ model: 'qwen-plus', messages: user('Weather and time?'), tools: TOOLS });
+    const calls = r.choices[0].message.tool_calls || [];
+    check('TOOL_CALLS=2: two calls, distinct ids, each valid', calls.length === 2 && calls[0].id !== calls[1].id && !validCalls(calls), short(calls) + validCalls(calls));
+    const one = await client.chat.completions.create({ model: 'qwen-plus', messages: user('Weather?'), tools: TOOLS, parallel_tool_calls: false });
+    const oc = one.choices[0].message.tool_calls || [];
+    check('TOOL_CALLS=2: parallel_tool_calls false -> one call', oc.length === 1 && !validCalls(oc), short(oc));
+  });
+  for (const stream of [false, true]) {
+    const tag = `TOOL_ROUNDS=2 runTools${stream ? ' stream' : ''}`;
+    await step(tag, async () => {
+      const got = [];
+      const runner = client.chat.completions.runTools({
+        model: 'qwen-plus', messages: user('Weather in Berlin?'), stream,
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: WEATHER, parse: JSON.parse,
+          function: async (args) => { got.push(args); return 'sunny'; } } }],
+      });
+      const content = await runner.finalContent();
+      const turns = runner.messages.filter((m) => m.role === 'assistant' && (m.tool_calls || []).length);
+      check(`${tag}: two tool turns of two calls, the function ran 4 times, then text`, turns.length === 2 &&
+        turns.every((m) => m.tool_calls.length === 2) && got.length === 4 && typeof content === 'string' && content.length > 0,
+        `${turns.length} turns, ${got.length} runs, ${short(content)}`);
+    });
+  }
+  let ai = null, aiOpenAI = null;
+  try {
+    ai = await import(require.resolve('ai', { paths: [NODE_DIR] }));
+    aiOpenAI = await import(require.resolve('@ai-sdk/openai', { paths: [NODE_DIR] }));
+  } catch (e) {
+    check('ai-sdk: modules load', false, String(e && e.message));
+    return;
+  }
+  await step('TOOL_ROUNDS=2 ai-sdk generateText', async () => {
+    let runs = 0;
+    const r = await ai.generateText({ model: aiOpenAI.createOpenAI({ baseURL: `${base}/v1`, apiKey: 'test' }).chat('qwen-plus'),
+      tools: { weather: ai.tool({ description: 'Weather', inputSchema: z.object({ city: z.string() }), execute: async () => { runs++; return 'sunny'; } }) },
+      stopWhen: ai.stepCountIs(5), maxRetries: 0, prompt: 'Weather?', abortSignal: AbortSignal.timeout(15000) });
+    check('TOOL_ROUNDS=2 ai-sdk generateText: three steps, four executions, text', r.steps.length === 3 && runs === 4 && r.text.length > 0,
+      `${r.steps.length} steps, ${runs} runs, '${r.text}'`);
+  });
+}
+
 (async () => {
+  if (process.argv[4] === 'multi') {
+    await multi();
+    console.log(`sdk: ${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  }
   // ---- OpenAI Node SDK: tool calls ---------------------------------------------------------
   await step('openai tools: non-streamed create', async () => {
     const r = await client.chat.completions.create({ model: 'qwen-plus', messages: user('Weather in Berlin?'), tools: TOOLS });
@@ -139,6 +188,17 @@ const callId = /^call_[A-Za-z0-9]{24}$/;
     check('openai stream tools: an arguments.done event per call', done.length === 2 && done[0].index === 0 && done[1].index === 1, short(done));
   });
 
+  await step('compat tools', async () => {
+    const r = await compat.chat.completions.create({ model: 'qwen-plus', messages: user('Weather in Berlin?'), tools: TOOLS, tool_choice: 'required' });
+    const ch = r.choices[0], calls = ch.message.tool_calls || [];
+    check('compat tools: finish tool_calls, valid call, content ""', ch.finish_reason === 'tool_calls' && calls.length === 1 &&
+      callId.test(calls[0].id) && !validCalls(calls) && ch.message.content === '', short(ch) + validCalls(calls));
+    const fc = await compat.chat.completions.stream({ model: 'qwen-plus', messages: user('Weather in Berlin?'), tools: TOOLS }).finalChatCompletion();
+    const sc = fc.choices[0].message.tool_calls || [];
+    check('compat stream tools: finalChatCompletion has a valid call', fc.choices[0].finish_reason === 'tool_calls' && sc.length === 1 && !validCalls(sc),
+      short(fc.choices[0]) + validCalls(sc));
+  });
+
   // ---- OpenAI Node SDK: runTools -------------------------------------------------------------
   for (const stream of [false, true]) {
     const tag = `openai runTools${stream ? ' stream' : ''}`;
@@ -181,6 +241,13 @@ const callId = /^call_[A-Za-z0-9]{24}$/;
       check(`${tag}: finish_reason stop, no refusal`, r.choices[0].finish_reason === 'stop' && !r.choices[0].message.refusal, short(r.choices[0]));
     });
   }
+  await step('openai stream parse', async () => {
+    const fc = await client.chat.completions.stream({ model: 'qwen-plus', messages: user('Describe a person'),
+      response_format: zodResponseFormat(Person, 'person') }).finalChatCompletion();
+    const p = fc.choices[0].message.parsed;
+    const ok = Person.safeParse(p);
+    check('openai stream parse: streamed json_schema content parses and passes zod', p && ok.success, `${short(fc.choices[0].message.content)} ${ok.success ? '' : short(ok.error.issues)}`);
+  });
   await step('openai json_object', async () => {
     const r = await compat.chat.completions.create({ model: 'qwen-plus', messages: user('Reply in json'), response_format: { type: 'json_object' } });
     let obj = null;
@@ -244,6 +311,12 @@ const callId = /^call_[A-Za-z0-9]{24}$/;
   await step('n=2 streamed', async () => {
     const fc = await client.chat.completions.stream({ model: 'qwen-plus', messages: user('hello'), n: 2 }).finalChatCompletion();
     check('n=2 stream: finalChatCompletion has two choices, each with content and finish', fc.choices.length === 2 &&
+      fc.choices.every((c, i) => c.index === i && typeof c.message.content === 'string' && c.message.content.length > 0 && c.finish_reason === 'stop'),
+      short(fc.choices));
+  });
+  await step('compat n=2 streamed', async () => {
+    const fc = await compat.chat.completions.stream({ model: 'qwen-plus', messages: user('hello'), n: 2 }).finalChatCompletion();
+    check('compat n=2 stream: two choices, each with content and finish', fc.choices.length === 2 &&
       fc.choices.every((c, i) => c.index === i && typeof c.message.content === 'string' && c.message.content.length > 0 && c.finish_reason === 'stop'),
       short(fc.choices));
   });
@@ -349,6 +422,12 @@ const callId = /^call_[A-Za-z0-9]{24}$/;
       check('ai-sdk generateText: final text non-empty, finish stop', r.text.length > 0 && r.finishReason === 'stop', `'${r.text}' ${r.finishReason}`);
       check('ai-sdk generateText: first step finishReason tool-calls with a tool result', r.steps[0].finishReason === 'tool-calls' &&
         r.steps[0].toolResults.length >= 1, `${r.steps[0] && r.steps[0].finishReason} ${short(r.steps[0] && r.steps[0].toolResults)}`);
+    });
+    await step('ai-sdk structured output', async () => {
+      const r = await ai.generateText({ model: chatModel, output: ai.Output.object({ schema: Person }), maxRetries: 0,
+        prompt: 'Describe a person', abortSignal: AbortSignal.timeout(15000) });
+      const ok = Person.safeParse(r.output);
+      check('ai-sdk Output.object: result.output passes the zod schema', ok.success, `${short(r.output)} ${ok.success ? '' : short(ok.error.issues)}`);
     });
     await step('ai-sdk streamText', async () => {
       const got = [];
