@@ -141,7 +141,18 @@ if start_server main RESPONSE_DELAY_SECONDS=0 HEADER_TIMEOUT_SECONDS=1 IDLE_TIME
             3019/104/3123
         eq "$n: cached_tokens 2048" "$(j "$T/c.body" '.usage.prompt_tokens_details.cached_tokens')" 2048
         eq "$n: system_fingerprint null" "$(j "$T/c.body" 'has("system_fingerprint") and .system_fingerprint == null')" true
-        match "$n: id chatcmpl-<32 hex>" "$(j "$T/c.body" '.id')" '^chatcmpl-[0-9a-f]{32}$'
+        if [ "$route" = "$CHAT_PATH" ]; then
+            match "$n: id chatcmpl-<32 hex>" "$(j "$T/c.body" '.id')" '^chatcmpl-[0-9a-f]{32}$'
+            match "$n: x-request-id req_<32 hex>" "$(hdr "$T/c.hdr" x-request-id)" '^req_[0-9a-f]{32}$'
+        else
+            # DashScope: one UUID per request, the x-request-id and the body's id (dashscope.md §0 item 2).
+            match "$n: id chatcmpl-<UUID v4>" "$(j "$T/c.body" '.id')" \
+                '^chatcmpl-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+            eq "$n: x-request-id is the id's UUID" "chatcmpl-$(hdr "$T/c.hdr" x-request-id)" "$(j "$T/c.body" '.id')"
+            eq "$n: x-dashscope-call-gateway" "$(hdr "$T/c.hdr" x-dashscope-call-gateway)" true
+            eq "$n: req-cost-time = resp-start-time - req-arrive-time" "$(hdr "$T/c.hdr" req-cost-time)" \
+                "$(($(hdr "$T/c.hdr" resp-start-time) - $(hdr "$T/c.hdr" req-arrive-time)))"
+        fi
         created=$(j "$T/c.body" '.created')
         fcheck "$n: created within 5 s of now" "a - b <= 5 && b - a <= 5" "$created" "$(date +%s)"
         eq "$n: model echoed" "$(j "$T/c.body" '.model')" qwen-plus
@@ -156,8 +167,9 @@ if start_server main RESPONSE_DELAY_SECONDS=0 HEADER_TIMEOUT_SECONDS=1 IDLE_TIME
         curl -s -m 5 -w '\n' -H 'Content-Type: application/json' --data-binary "@$T/chat.json" \
             "$URL$COMPAT_PATH" >>"$T/ids.txt" 2>/dev/null
     done
-    nids=$(jq -r '.id' "$T/ids.txt" 2>/dev/null | grep -cE '^chatcmpl-[0-9a-f]{32}$')
-    nuniq=$(jq -r '.id' "$T/ids.txt" 2>/dev/null | sort -u | grep -cE '^chatcmpl-[0-9a-f]{32}$')
+    ID_RE='^chatcmpl-([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$'
+    nids=$(jq -r '.id' "$T/ids.txt" 2>/dev/null | grep -cE "$ID_RE")
+    nuniq=$(jq -r '.id' "$T/ids.txt" 2>/dev/null | sort -u | grep -cE "$ID_RE")
     eq "chat: 20 answers carry well-formed ids" "$nids" 20
     eq "chat: 20 ids are all different" "$nuniq" 20
     chat "$T/c" "$URL$CHAT_PATH" "$T/oddmodel.json"
@@ -184,7 +196,7 @@ if start_server main RESPONSE_DELAY_SECONDS=0 HEADER_TIMEOUT_SECONDS=1 IDLE_TIME
         req "$T/e" "$@"
         eq "error $name: status $status" "$CODE" "$status"
         eq "error $name: envelope shape" \
-            "$(j "$T/e.body" '(keys == ["error"]) and (.error | keys == ["code","message","param","type"]) and (.error.message | type == "string" and length > 0)')" \
+            "$(j "$T/e.body" '(keys == ["error"] or keys == ["error","request_id"]) and (.error | keys == ["code","message","param","type"]) and (.error.message | type == "string" and length > 0)')" \
             true
         eq "error $name: param" "$(j "$T/e.body" '.error.param // "null"')" "$param"
         eq "error $name: Content-Type application/json" "$CTYPE" application/json

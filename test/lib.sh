@@ -145,6 +145,7 @@ launch() {
     local port
     port=$(free_port)
     SRV_LOG=$T/$name.log
+    : >"$SRV_LOG"  # exists before the first grep (the child opens it only when it runs)
     "${wrap[@]}" "$bin" --host 127.0.0.1 --port "$port" "$@" >"$SRV_LOG" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")

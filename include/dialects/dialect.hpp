@@ -117,6 +117,10 @@ struct dialect {
 // (prefix at most 16).
 std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t lo, char* out) noexcept;
 
+// prefix + a UUID (8-4-4-4-12 lowercase hex, version 4) of (hi, lo) into out, which holds
+// prefix.size() + 36 bytes (prefix at most 16): DashScope's request ids.
+std::string_view format_uuid(std::string_view prefix, uint64_t hi, uint64_t lo, char* out) noexcept;
+
 // The JSON-escaped text of `tokens` tokens of text, cycling through it (no quotes).
 void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept;
 // The JSON-escaped text of a run (no quotes).

@@ -24,6 +24,18 @@ struct error_kind {
 // The envelope for status with message and param, typed by error_kind_for.
 void render_openai_error(out_buf& o, int status, std::string_view message, std::string_view param) noexcept;
 
+// The envelope with an explicit code (empty: error_kind_for's) — invalid_api_key,
+// model_not_found, context_length_exceeded.
+void render_openai_error_code(out_buf& o, int status, std::string_view message, std::string_view param,
+                              std::string_view code) noexcept;
+
+// DashScope's compatible-mode envelope (dashscope.md §0 item 12, §6.3), in its key order:
+// {"error":{"code":..,"param":..,"message":..,"type":..},"request_id":".."}; code empty: the
+// one DashScope sends for the status (400 invalid_parameter_error, 401 invalid_api_key, 404
+// model_not_found, 429 limit_requests, 500 internal_server_error).
+void render_dashscope_error(out_buf& o, int status, std::string_view message, std::string_view param,
+                            std::string_view code, std::string_view request_id) noexcept;
+
 // An error inside a stream: "data: {envelope}\n\n".
 void render_error_event(out_buf& o, std::string_view message, std::string_view type, std::string_view code) noexcept;
 

@@ -52,7 +52,7 @@ struct reply {
     bool reset_after = false;    // events: then reset the connection (an injected disconnect)
     std::string_view content_type;
     std::string_view body;
-    std::string_view headers;    // respond: zero or more complete "Name: value\r\n" lines
+    std::string_view headers;    // respond, events (the stream's head): zero or more complete "Name: value\r\n" lines
     uint64_t due_ns = 0;         // hold, events (not last): when to call step() next
 };
 

@@ -70,7 +70,10 @@ private:
     void carry_out(connection& c, const reply& r) noexcept;
     void end_answer(connection& c) noexcept;
     [[nodiscard]] exchange_context context(const connection& c) noexcept;
-    void stream_write(connection& c, std::string_view events, bool last) noexcept;
+    // Events, with the stream's head first (content_type empty: text/event-stream; charset=utf-8;
+    // extra_headers: complete lines, at most 512 bytes).
+    void stream_write(connection& c, std::string_view events, bool last, std::string_view content_type,
+                      std::string_view extra_headers) noexcept;
     void respond(connection& c, int status, std::string_view content_type, std::string_view body,
                  std::string_view extra_headers) noexcept;
     void respond_error(connection& c, int status, std::string_view message) noexcept;

@@ -8,7 +8,7 @@
 // Level 2. One per worker, called only by its worker's thread. Never allocates after
 // construction, never throws on the request path, never touches a socket; reads the clock
 // only to time what it serves. The engine owns the connection and its answer_cursor; the
-// service owns what a cursor lends (the echo buffer) until end().
+// service owns what a cursor lends (its script buffer) until end().
 #include <cstdint>
 #include <string_view>
 
@@ -19,6 +19,7 @@
 #include "engine/exchange.hpp"
 #include "engine/http_parser.hpp"
 #include "engine/server.hpp"
+#include "service/route_table.hpp"
 
 namespace lms {
 
@@ -48,15 +49,41 @@ public:
     [[nodiscard]] std::string_view error_body(int status, std::string_view message, char* area, size_t cap) noexcept;
 
 private:
-    void respond_error(const exchange_context& x, reply& out, int status, std::string_view message,
-                       std::string_view param, std::string_view headers) noexcept;
+    // An answer that refuses: status, message, the offending field, an explicit code (empty:
+    // the status's), extra header lines, and whether the request asked for a stream.
+    struct failure {
+        int status;
+        std::string_view message;
+        std::string_view param = {};
+        std::string_view code = {};
+        std::string_view headers = {};
+        bool stream = false;
+    };
+    static constexpr uint32_t MAX_API_KEYS = 32;
+    static constexpr size_t HEAD_BYTES = 512;
+
+    // In the dialect's envelope (DashScope's with its request_id, SSE-framed for a stream's
+    // 400/404 as DashScope sends them), with the request headers.
+    void fail(const exchange_context& x, const dialect& d, const answer_cursor& cur, reply& out,
+              const failure& f) noexcept;
+    // The answer's per-request header lines (x-request-id; DashScope's timing and gateway
+    // lines; CORS) then extra, rendered into head_lines_ (valid until the next call).
+    [[nodiscard]] std::string_view request_headers(const dialect& d, const answer_cursor& cur, uint64_t now_ns,
+                                                   std::string_view extra = {}) noexcept;
+    [[nodiscard]] std::string_view request_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
+    [[nodiscard]] std::string_view cors_line() const noexcept;
+    [[nodiscard]] bool key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept;
     void generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                   answer_cursor& cur, reply& out) noexcept;
-    void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept;
-    void one_model(std::string_view encoded_id, const exchange_context& x, reply& out) noexcept;
+    void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
+                    const answer_cursor& cur, reply& out) noexcept;
+    void one_model(std::string_view encoded_id, const exchange_context& x, const dialect& d, const answer_cursor& cur,
+                   reply& out) noexcept;
+    void preflight(const http_parser& p, const char* bytes, const route_match& m, const exchange_context& x,
+                   reply& out) noexcept;
     void whole(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out, bool from_timer) noexcept;
-    [[nodiscard]] bool original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
-                                       bool from_timer, reply& out) noexcept;
+    [[nodiscard]] bool original_answer(const exchange_context& x, const dialect& d, answer_cursor& cur,
+                                       std::string_view id, bool from_timer, reply& out) noexcept;
     void stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out) noexcept;
     [[nodiscard]] std::string_view answer_text(const answer_cursor& cur) const noexcept;
     [[nodiscard]] std::string_view answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
@@ -70,12 +97,16 @@ private:
     struct answer_prefix {
         int64_t created = 0;
         int64_t date_sec = 0;
-        size_t len = 0;  // bytes of head and body before the id; 0: nothing rendered
+        size_t len = 0;       // 0: nothing rendered
+        size_t head_len = 0;  // the head before its per-request lines
+        size_t rest_len = 0;
         bool keep_alive = false;
+        bool dashscope = false;
         uint8_t id_len = 0;
         uint8_t model_len = 0;
         char model[answer_cursor::MODEL_MAX];
-        char bytes[4096];  // head + body; the id and the closing '"}' are written behind len
+        char rest[1024];   // the head's Connection line and blank line, and the body before the id
+        char bytes[4096];  // the head, then per answer its lines, rest, id and the closing '"}'
     };
 
     server& srv_;
@@ -92,6 +123,12 @@ private:
     size_t overload_headers_len_ = 0;
     char rate_limit_headers_[96];
     size_t rate_limit_headers_len_ = 0;
+    int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC at startup
+    std::string_view api_keys_[MAX_API_KEYS];
+    uint32_t api_key_count_ = 0;
+    char cors_line_[160];
+    size_t cors_line_len_ = 0;
+    char head_lines_[512];
 };
 
 }  // namespace lms

@@ -61,7 +61,13 @@ struct config {
     uint32_t reasoning_tokens = 0;          // REASONING_TOKENS: for medium effort / enable_thinking
     uint32_t tool_rounds = 1;               // TOOL_ROUNDS: tool-call turns before an "auto" answer is text
     uint32_t tool_calls = 1;                // TOOL_CALLS: calls per tool answer (parallel_tool_calls)
-    bool dashscope_thinking_stream_only = true;  // DASHSCOPE_THINKING_STREAM_ONLY              // also export vllm:* names (promtool's lint rejects ':')
+    bool dashscope_thinking_stream_only = true;  // DASHSCOPE_THINKING_STREAM_ONLY
+    bool dashscope_sse_errors = true;       // DASHSCOPE_SSE_ERRORS: stream requests' 4xx as an SSE frame
+    // Provider checks (both routes, each in its provider's words).
+    std::string require_api_key;            // REQUIRE_API_KEY: accepted keys, comma list; empty: any
+    bool strict_models = false;             // STRICT_MODELS: a model not in MODELS is a 404
+    uint32_t max_model_len = 0;             // MAX_MODEL_LEN: prompt tokens allowed; 0: no limit
+    std::string cors_allow_origin;          // CORS_ALLOW_ORIGIN: empty: no CORS              // also export vllm:* names (promtool's lint rejects ':')
 };
 
 enum class config_status : uint8_t { ok, help, version, error };

@@ -28,13 +28,13 @@ enum : uint8_t { T_NULL = 1, T_BOOL = 2, T_OBJ = 4, T_ARR = 8, T_STR = 16, T_INT
 constexpr double BIG = 9007199254740991.0;  // 2^53 - 1: integers stay exact in a double
 
 uint8_t type_bit(string_view t) noexcept {
-    if (t == "null") return T_NULL;
-    if (t == "boolean") return T_BOOL;
-    if (t == "object") return T_OBJ;
-    if (t == "array") return T_ARR;
-    if (t == "string") return T_STR;
-    if (t == "integer") return T_INT;
-    if (t == "number") return T_NUM | T_INT;  // every integer is a number
+    if (t == "null") { return T_NULL; }
+    if (t == "boolean") { return T_BOOL; }
+    if (t == "object") { return T_OBJ; }
+    if (t == "array") { return T_ARR; }
+    if (t == "string") { return T_STR; }
+    if (t == "integer") { return T_INT; }
+    if (t == "number") { return T_NUM | T_INT; }  // every integer is a number
     return 0;
 }
 
@@ -60,11 +60,11 @@ bool scalar_eq(element a, element b) noexcept {
         double x = 0, y = 0;
         return a.get_double().get(x) == SUCCESS && b.get_double().get(y) == SUCCESS && x == y;
     }
-    if (a.type() != b.type()) return false;
+    if (a.type() != b.type()) { return false; }
     string_view x, y;
     bool p, q;
-    if (a.get_string().get(x) == SUCCESS && b.get_string().get(y) == SUCCESS) return x == y;
-    if (a.get_bool().get(p) == SUCCESS && b.get_bool().get(q) == SUCCESS) return p == q;
+    if (a.get_string().get(x) == SUCCESS && b.get_string().get(y) == SUCCESS) { return x == y; }
+    if (a.get_bool().get(p) == SUCCESS && b.get_bool().get(q) == SUCCESS) { return p == q; }
     return a.is_null();
 }
 uint8_t value_type(element e) noexcept {
@@ -86,14 +86,14 @@ uint8_t value_type(element e) noexcept {
 // The types s declares (0 when "type" names none), T_ALL when it does not say.
 uint8_t declared_types(element s) noexcept {
     element t;
-    if (!field(s, "type", t)) return T_ALL;
+    if (!field(s, "type", t)) { return T_ALL; }
     string_view n;
-    if (t.get_string().get(n) == SUCCESS) return type_bit(n);
+    if (t.get_string().get(n) == SUCCESS) { return type_bit(n); }
     array a;
     uint8_t m = 0;
     if (t.get_array().get(a) == SUCCESS) {
         for (element x : a) {
-            if (x.get_string().get(n) == SUCCESS) m |= type_bit(n);
+            if (x.get_string().get(n) == SUCCESS) { m |= type_bit(n); }
         }
     }
     return m;
@@ -103,10 +103,10 @@ uint8_t accepted_types(element s) noexcept {
     uint8_t m = declared_types(s);
     element e;
     array a;
-    if (field(s, "const", e)) return m & value_type(e);
+    if (field(s, "const", e)) { return m & value_type(e); }
     if (field(s, "enum", e) && e.get_array().get(a) == SUCCESS) {
         uint8_t v = 0;
-        for (element x : a) v |= value_type(x);
+        for (element x : a) { v |= value_type(x); }
         return m & v;
     }
     return m;
@@ -114,15 +114,15 @@ uint8_t accepted_types(element s) noexcept {
 // The type an untyped schema's keywords imply (T_ALL when none do).
 uint8_t implied_types(element s) noexcept {
     object o;
-    if (s.get_object().get(o) != SUCCESS) return T_ALL;
+    if (s.get_object().get(o) != SUCCESS) { return T_ALL; }
     for (auto kv : o) {
         string_view k = kv.key;
         if (k == "properties" || k == "required" || k == "additionalProperties" || k == "minProperties" ||
             k == "maxProperties") {
             return T_OBJ;
         }
-        if (k == "items" || k == "prefixItems" || k == "minItems" || k == "maxItems" || k == "uniqueItems") return T_ARR;
-        if (k == "minLength" || k == "maxLength" || k == "format" || k == "pattern") return T_STR;
+        if (k == "items" || k == "prefixItems" || k == "minItems" || k == "maxItems" || k == "uniqueItems") { return T_ARR; }
+        if (k == "minLength" || k == "maxLength" || k == "format" || k == "pattern") { return T_STR; }
         if (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum" || k == "multipleOf") {
             return T_NUM | T_INT;
         }
@@ -135,17 +135,17 @@ bool segment_is(string_view seg, string_view key) noexcept {
     size_t j = 0;
     for (size_t i = 0; i < seg.size(); i++, j++) {
         char c = seg[i];
-        if (c == '~' && i + 1 < seg.size()) c = seg[++i] == '1' ? '/' : '~';
-        if (j >= key.size() || key[j] != c) return false;
+        if (c == '~' && i + 1 < seg.size()) { c = seg[++i] == '1' ? '/' : '~'; }
+        if (j >= key.size() || key[j] != c) { return false; }
     }
     return j == key.size();
 }
 bool resolve(element root, string_view ref, element& out) noexcept {
-    if (ref.empty() || ref[0] != '#') return false;
+    if (ref.empty() || ref[0] != '#') { return false; }
     ref.remove_prefix(1);
     element cur = root;
     while (!ref.empty()) {
-        if (ref[0] != '/') return false;
+        if (ref[0] != '/') { return false; }
         ref.remove_prefix(1);
         size_t end = ref.find('/');
         string_view seg = ref.substr(0, end);
@@ -164,12 +164,12 @@ bool resolve(element root, string_view ref, element& out) noexcept {
         } else if (cur.get_array().get(a) == SUCCESS && !seg.empty() && seg.size() < 10) {
             size_t idx = 0;
             for (char c : seg) {
-                if (c < '0' || c > '9') return false;
+                if (c < '0' || c > '9') { return false; }
                 idx = idx * 10 + size_t(c - '0');
             }
             found = a.at(idx).get(cur) == SUCCESS;
         }
-        if (!found) return false;
+        if (!found) { return false; }
     }
     out = cur;
     return true;
@@ -181,7 +181,7 @@ void write_string(out_buf& o, string_view s) noexcept {
     size_t from = 0;
     for (size_t i = 0; i < s.size(); i++) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\') { continue; }
         o.append(s.substr(from, i - from));
         from = i + 1;
         if (c == '"' || c == '\\') {
@@ -202,66 +202,38 @@ void write_double(out_buf& o, double d) noexcept { o.format("{}", d); }  // shor
 
 // e as compact JSON (an enum or const member, byte for byte the same value).
 bool write_element(out_buf& o, element e, int depth) noexcept {
-    if (depth > SCHEMA_MAX_DEPTH) return false;
+    if (depth > SCHEMA_MAX_DEPTH) { return false; }
+    bool first = true;
     switch (e.type()) {
         case element_type::ARRAY: {
-            array a;
-            a = e.get_array().value_unsafe();
+            array a = e.get_array().value_unsafe();  // named: a range-for over the result would dangle
             o.append('[');
-            bool first = true;
             for (element x : a) {
-                if (!first) o.append(',');
+                if (!first) { o.append(','); }
                 first = false;
-                if (!write_element(o, x, depth + 1)) return false;
+                if (!write_element(o, x, depth + 1)) { return false; }
             }
             o.append(']');
             return true;
         }
         case element_type::OBJECT: {
-            object ob;
-            ob = e.get_object().value_unsafe();
+            object ob = e.get_object().value_unsafe();
             o.append('{');
-            bool first = true;
             for (auto kv : ob) {
-                if (!first) o.append(',');
+                if (!first) { o.append(','); }
                 first = false;
                 write_string(o, kv.key);
                 o.append(':');
-                if (!write_element(o, kv.value, depth + 1)) return false;
+                if (!write_element(o, kv.value, depth + 1)) { return false; }
             }
             o.append('}');
             return true;
         }
-        case element_type::STRING: {
-            string_view s;
-            s = e.get_string().value_unsafe();
-            write_string(o, s);
-            return true;
-        }
-        case element_type::INT64: {
-            int64_t v = 0;
-            v = e.get_int64().value_unsafe();
-            o.append_decimal(v);
-            return true;
-        }
-        case element_type::UINT64: {
-            uint64_t v = 0;
-            v = e.get_uint64().value_unsafe();
-            o.format("{}", v);
-            return true;
-        }
-        case element_type::DOUBLE: {
-            double v = 0;
-            v = e.get_double().value_unsafe();
-            write_double(o, v);
-            return true;
-        }
-        case element_type::BOOL: {
-            bool b = false;
-            b = e.get_bool().value_unsafe();
-            o.append(b ? "true" : "false");
-            return true;
-        }
+        case element_type::STRING: write_string(o, e.get_string().value_unsafe()); return true;
+        case element_type::INT64: o.append_decimal(e.get_int64().value_unsafe()); return true;
+        case element_type::UINT64: o.format("{}", e.get_uint64().value_unsafe()); return true;
+        case element_type::DOUBLE: write_double(o, e.get_double().value_unsafe()); return true;
+        case element_type::BOOL: o.append(e.get_bool().value_unsafe() ? "true" : "false"); return true;
         default: o.append("null"); return true;
     }
 }
@@ -286,7 +258,7 @@ constexpr string_view BOUNDS[] = {"minimum",   "maximum",  "exclusiveMinimum", "
                                   "maxLength", "minItems", "maxItems",         "minProperties",    "maxProperties"};
 bool is_bound(string_view k) noexcept {
     for (string_view b : BOUNDS) {
-        if (b == k) return true;
+        if (b == k) { return true; }
     }
     return false;
 }
@@ -297,24 +269,24 @@ struct checker {
 };
 // Appends ".seg" (or "seg" first) to the path; returns the length to restore on success.
 size_t push(checker& k, string_view seg) noexcept {
-    if (!k.where) return 0;
+    if (!k.where) { return 0; }
     size_t at = k.where->len;
-    if (at) k.where->append('.');
+    if (at) { k.where->append('.'); }
     k.where->append(seg);
     return at;
 }
 void pop(checker& k, size_t at) noexcept {
-    if (k.where) k.where->len = at;
+    if (k.where) { k.where->len = at; }
 }
 int value_depth(element e, int depth) noexcept {
-    if (depth > SCHEMA_MAX_DEPTH) return depth;
+    if (depth > SCHEMA_MAX_DEPTH) { return depth; }
     int m = depth;
     array a;
     object o;
     if (e.get_array().get(a) == SUCCESS) {
-        for (element x : a) m = std::max(m, value_depth(x, depth + 1));
+        for (element x : a) { m = std::max(m, value_depth(x, depth + 1)); }
     } else if (e.get_object().get(o) == SUCCESS) {
-        for (auto kv : o) m = std::max(m, value_depth(kv.value, depth + 1));
+        for (auto kv : o) { m = std::max(m, value_depth(kv.value, depth + 1)); }
     }
     return m;
 }
@@ -325,12 +297,12 @@ const char* check_sub(checker& k, element v, sub kind, int depth) noexcept {
     array a;
     object o;
     char idx[20];
-    if (kind == sub::one || (kind == sub::one_or_list && !v.is_array())) return check(k, v, depth + 1);
+    if (kind == sub::one || (kind == sub::one_or_list && !v.is_array())) { return check(k, v, depth + 1); }
     if (kind == sub::map) {
-        if (v.get_object().get(o) != SUCCESS) return "Invalid schema: expected an object of schemas";
+        if (v.get_object().get(o) != SUCCESS) { return "Invalid schema: expected an object of schemas"; }
         for (auto kv : o) {
             size_t at = push(k, kv.key);
-            if (const char* e = check(k, kv.value, depth + 1)) return e;
+            if (const char* e = check(k, kv.value, depth + 1)) { return e; }
             pop(k, at);
         }
         return nullptr;
@@ -341,17 +313,17 @@ const char* check_sub(checker& k, element v, sub kind, int depth) noexcept {
     size_t i = 0;
     for (element x : a) {
         size_t at = push(k, string_view(idx, format_decimal(i++, idx)));
-        if (const char* e = check(k, x, depth + 1)) return e;
+        if (const char* e = check(k, x, depth + 1)) { return e; }
         pop(k, at);
     }
     return nullptr;
 }
 
 const char* check(checker& k, element s, int depth) noexcept {
-    if (depth > SCHEMA_MAX_DEPTH) return "Invalid schema: nested deeper than 24 levels";
-    if (s.is_bool()) return depth == 0 && is_false(s) ? "Invalid schema: false accepts no value" : nullptr;
+    if (depth > SCHEMA_MAX_DEPTH) { return "Invalid schema: nested deeper than 24 levels"; }
+    if (s.is_bool()) { return depth == 0 && is_false(s) ? "Invalid schema: false accepts no value" : nullptr; }
     object o;
-    if (s.get_object().get(o) != SUCCESS) return "Invalid schema: a schema must be an object or a boolean";
+    if (s.get_object().get(o) != SUCCESS) { return "Invalid schema: a schema must be an object or a boolean"; }
     for (auto kv : o) {
         string_view key = kv.key;
         element v = kv.value;
@@ -361,10 +333,10 @@ const char* check(checker& k, element s, int depth) noexcept {
         array a;
         if (key == "type") {
             if (v.get_string().get(str) == SUCCESS) {
-                if (!type_bit(str)) err = "Invalid schema: unknown type";
+                if (!type_bit(str)) { err = "Invalid schema: unknown type"; }
             } else if (v.get_array().get(a) == SUCCESS && a.size() > 0) {
                 for (element x : a) {
-                    if (x.get_string().get(str) != SUCCESS || !type_bit(str)) err = "Invalid schema: unknown type";
+                    if (x.get_string().get(str) != SUCCESS || !type_bit(str)) { err = "Invalid schema: unknown type"; }
                 }
             } else {
                 err = "Invalid schema: type must be a string or a non-empty array of strings";
@@ -374,14 +346,14 @@ const char* check(checker& k, element s, int depth) noexcept {
                 err = "Invalid schema: required must be an array of strings";
             } else {
                 for (element x : a) {
-                    if (!x.is_string()) err = "Invalid schema: required must be an array of strings";
+                    if (!x.is_string()) { err = "Invalid schema: required must be an array of strings"; }
                 }
             }
         } else if (key == "enum") {
-            if (v.get_array().get(a) != SUCCESS || a.size() == 0) err = "Invalid schema: enum must be a non-empty array";
-            else if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) err = "Invalid schema: enum nested deeper than 24 levels";
+            if (v.get_array().get(a) != SUCCESS || a.size() == 0) { err = "Invalid schema: enum must be a non-empty array"; }
+            else if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: enum nested deeper than 24 levels"; }
         } else if (key == "const") {
-            if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) err = "Invalid schema: const nested deeper than 24 levels";
+            if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: const nested deeper than 24 levels"; }
         } else if (key == "$ref") {
             element t;
             if (v.get_string().get(str) != SUCCESS || !resolve(k.root, str, t)) {
@@ -389,15 +361,15 @@ const char* check(checker& k, element s, int depth) noexcept {
             }
         } else if (key == "multipleOf") {
             double m = 0;
-            if (!v.is_number() || v.get_double().get(m) != SUCCESS || !(m > 0)) err = "Invalid schema: multipleOf must be a number above 0";
+            if (!v.is_number() || v.get_double().get(m) != SUCCESS || !(m > 0)) { err = "Invalid schema: multipleOf must be a number above 0"; }
         } else if (is_bound(key)) {
-            if (!v.is_number() && !(key.substr(0, 9) == "exclusive" && v.is_bool())) err = "Invalid schema: a bound must be a number";
+            if (!v.is_number() && !(key.substr(0, 9) == "exclusive" && v.is_bool())) { err = "Invalid schema: a bound must be a number"; }
         } else {
             for (const sub_keyword& w : SUBSCHEMAS) {
-                if (w.name == key) err = check_sub(k, v, w.kind, depth);
+                if (w.name == key) { err = check_sub(k, v, w.kind, depth); }
             }
         }
-        if (err) return err;
+        if (err) { return err; }
         pop(k, at);
     }
     for (const auto& p : PAIRS) {
@@ -416,11 +388,11 @@ struct view {
     element m[SCHEMA_MAX_VIEW];
     int n = 0;
     void add(element e) noexcept {
-        if (e.is_bool() && !is_false(e)) return;  // true adds nothing
+        if (e.is_bool() && !is_false(e)) { return; }  // true adds nothing
         for (int i = 0; i < n; i++) {
-            if (same(m[i], e)) return;
+            if (same(m[i], e)) { return; }
         }
-        if (n < SCHEMA_MAX_VIEW) m[n++] = e;
+        if (n < SCHEMA_MAX_VIEW) { m[n++] = e; }
     }
 };
 
@@ -441,11 +413,11 @@ struct ctx {
 bool excludes(ctx& c, element a, element b) noexcept {
     element ra, rb, pa, pb, e;
     string_view ref;
-    if (field(a, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, ra)) a = ra;
-    if (field(b, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, rb)) b = rb;
+    if (field(a, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, ra)) { a = ra; }
+    if (field(b, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, rb)) { b = rb; }
     uint8_t ta = accepted_types(a);  // what a generates: its type, else what its keywords imply
-    if (ta == T_ALL) ta = implied_types(a);
-    if ((ta & accepted_types(b)) == 0) return true;
+    if (ta == T_ALL) { ta = implied_types(a); }
+    if ((ta & accepted_types(b)) == 0) { return true; }
     object props;
     array req;
     if (field(a, "properties", pa) && pa.get_object().get(props) == SUCCESS && field(a, "required", e) &&
@@ -453,19 +425,19 @@ bool excludes(ctx& c, element a, element b) noexcept {
         for (element name : req) {
             string_view n;
             element sa, sb, x, y;
-            if (name.get_string().get(n) != SUCCESS || props.at_key(n).get(sa) != SUCCESS) continue;
+            if (name.get_string().get(n) != SUCCESS || props.at_key(n).get(sa) != SUCCESS) { continue; }
             if (!field(sa, "const", x)) {
                 array one;
-                if (!field(sa, "enum", y) || y.get_array().get(one) != SUCCESS || one.size() != 1) continue;
+                if (!field(sa, "enum", y) || y.get_array().get(one) != SUCCESS || one.size() != 1) { continue; }
                 x = one.at(0).value_unsafe();
             }
-            if (!field(b, "properties", pb) || !field(pb, n, sb)) continue;
+            if (!field(b, "properties", pb) || !field(pb, n, sb)) { continue; }
             array en;
-            if (field(sb, "const", y) && !scalar_eq(x, y)) return true;
+            if (field(sb, "const", y) && !scalar_eq(x, y)) { return true; }
             if (field(sb, "enum", y) && y.get_array().get(en) == SUCCESS) {
                 bool in = false;
-                for (element z : en) in = in || scalar_eq(x, z);
-                if (!in) return true;
+                for (element z : en) { in = in || scalar_eq(x, z); }
+                if (!in) { return true; }
             }
         }
     }
@@ -475,7 +447,7 @@ bool excludes(ctx& c, element a, element b) noexcept {
         for (element name : req) {
             string_view n;
             element x;
-            if (name.get_string().get(n) == SUCCESS && !(field(a, "properties", pb) && field(pb, n, x))) return true;
+            if (name.get_string().get(n) == SUCCESS && !(field(a, "properties", pb) && field(pb, n, x))) { return true; }
         }
     }
     return false;
@@ -486,20 +458,20 @@ element pick_branch(ctx& c, const view& v, array branches, bool one_of, int dept
     element first, b;
     first = branches.at(start).value_unsafe();
     uint8_t have = T_ALL;
-    for (int i = 0; i < v.n; i++) have &= declared_types(v.m[i]);
+    for (int i = 0; i < v.n; i++) { have &= declared_types(v.m[i]); }
     for (element x : branches) {
-        if (c.small(depth) && accepted_types(x) == T_NULL) return x;  // the end of a recursion
+        if (c.small(depth) && accepted_types(x) == T_NULL) { return x; }  // the end of a recursion
     }
     for (size_t k = 0; k < n; k++) {
         b = branches.at((start + k) % n).value_unsafe();
-        if ((accepted_types(b) & have) == 0) continue;
-        if (!one_of) return b;
+        if ((accepted_types(b) & have) == 0) { continue; }
+        if (!one_of) { return b; }
         bool alone = true;
         for (size_t j = 0; j < n && alone; j++) {
             element other;
-            if (j != (start + k) % n && branches.at(j).get(other) == SUCCESS) alone = excludes(c, b, other);
+            if (j != (start + k) % n && branches.at(j).get(other) == SUCCESS) { alone = excludes(c, b, other); }
         }
-        if (alone) return b;
+        if (alone) { return b; }
     }
     return first;
 }
@@ -511,12 +483,12 @@ void expand(ctx& c, view& v, int depth) noexcept {
         element s = v.m[i], e, t;
         string_view ref;
         array a;
-        if (field(s, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, t)) v.add(t);
+        if (field(s, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, t)) { v.add(t); }
         if (field(s, "allOf", e) && e.get_array().get(a) == SUCCESS) {
-            for (element x : a) v.add(x);
+            for (element x : a) { v.add(x); }
         }
-        if (field(s, "anyOf", e) && e.get_array().get(a) == SUCCESS && a.size()) v.add(pick_branch(c, v, a, false, depth));
-        if (field(s, "oneOf", e) && e.get_array().get(a) == SUCCESS && a.size()) v.add(pick_branch(c, v, a, true, depth));
+        if (field(s, "anyOf", e) && e.get_array().get(a) == SUCCESS && a.size()) { v.add(pick_branch(c, v, a, false, depth)); }
+        if (field(s, "oneOf", e) && e.get_array().get(a) == SUCCESS && a.size()) { v.add(pick_branch(c, v, a, true, depth)); }
     }
 }
 
@@ -586,12 +558,12 @@ bool gen_format(ctx& c, string_view fmt, out_buf& f) noexcept {
     } else if (fmt == "uuid") {
         static constexpr char HEX[] = "0123456789abcdef";
         for (int i = 0; i < 32; i++) {
-            if (i == 8 || i == 12 || i == 16 || i == 20) f.append('-');
+            if (i == 8 || i == 12 || i == 16 || i == 20) { f.append('-'); }
             f.append(i == 12 ? '4' : i == 16 ? HEX[8 + c.below(4)] : HEX[c.below(16)]);
         }
     } else if (fmt == "ipv4") {
         for (int i = 0; i < 4; i++) {
-            if (i) f.append('.');
+            if (i) { f.append('.'); }
             f.append_decimal(int64_t(i == 0 ? 10 : c.below(256)));
         }
     } else if (fmt == "ipv6") {
@@ -609,7 +581,7 @@ bool gen_format(ctx& c, string_view fmt, out_buf& f) noexcept {
 
 // A character of a pattern atom, or of a class range list, written JSON-escaped.
 void pattern_char(ctx& c, char ch) noexcept {
-    if (ch == '"' || ch == '\\') c.o.append('\\');
+    if (ch == '"' || ch == '\\') { c.o.append('\\'); }
     c.o.append(ch);
 }
 // \d \w \s \n \t and escaped punctuation; not \b, \D, \p{..}, \u...., backreferences.
@@ -618,53 +590,53 @@ bool plain_escape(char e) noexcept {
     return !alnum || e == 'd' || e == 'w' || e == 's' || e == 'n' || e == 't';
 }
 char class_escape(ctx& c, char e) noexcept {
-    if (e == 'd') return char('0' + c.below(10));
-    if (e == 'w') return char('a' + c.below(26));
-    if (e == 's') return ' ';
+    if (e == 'd') { return char('0' + c.below(10)); }
+    if (e == 'w') { return char('a' + c.below(26)); }
+    if (e == 's') { return ' '; }
     return e;
 }
 // The simple regular expressions (see the header); false for the rest (o then holds junk the
 // caller discards). Generates the exact match, so anchors do not matter.
 bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
     size_t i = 0;
-    if (i < p.size() && p[i] == '^') i++;
+    if (i < p.size() && p[i] == '^') { i++; }
     while (i < p.size()) {
         char lo[16], hi[16];  // one atom: a set of ranges
         int nr = 0;
         char ch = p[i++];
-        if (ch == '$' && i == p.size()) break;
+        if (ch == '$' && i == p.size()) { break; }
         if (ch == '(' || ch == ')' || ch == '|' || ch == '*' || ch == '+' || ch == '?' || ch == '{' || ch == '^' ||
             ch == '$' || static_cast<unsigned char>(ch) >= 0x80 || static_cast<unsigned char>(ch) < 0x20) {
             return false;
         }
         if (ch == '\\') {
-            if (i == p.size()) return false;
+            if (i == p.size()) { return false; }
             char e = p[i++];
-            if (!plain_escape(e)) return false;
+            if (!plain_escape(e)) { return false; }
             lo[0] = hi[0] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
             nr = e == 'd' || e == 'w' || e == 's' ? -int(e) : 1;
         } else if (ch == '[') {
-            if (i < p.size() && p[i] == '^') return false;
+            if (i < p.size() && p[i] == '^') { return false; }
             while (i < p.size() && p[i] != ']') {
                 char a = p[i++];
                 if (a == '\\' && i < p.size()) {
                     char e = p[i++];
-                    if (e == 'd') a = '0', hi[nr] = '9';
-                    else if (e == 'w') a = 'a', hi[nr] = 'z';
-                    else if (e == 's') a = ' ', hi[nr] = ' ';
-                    else if (!plain_escape(e) || e == 'n' || e == 't') return false;
-                    else hi[nr] = a = e;
+                    if (e == 'd') { a = '0', hi[nr] = '9'; }
+                    else if (e == 'w') { a = 'a', hi[nr] = 'z'; }
+                    else if (e == 's') { a = ' ', hi[nr] = ' '; }
+                    else if (!plain_escape(e) || e == 'n' || e == 't') { return false; }
+                    else { hi[nr] = a = e; }
                 } else if (i + 1 < p.size() && p[i] == '-' && p[i + 1] != ']') {
                     hi[nr] = p[i + 1];
                     i += 2;
-                    if (hi[nr] < a || hi[nr] == '\\') return false;
+                    if (hi[nr] < a || hi[nr] == '\\') { return false; }
                 } else {
                     hi[nr] = a;
                 }
-                if (static_cast<unsigned char>(a) >= 0x80 || static_cast<unsigned char>(a) < 0x20 || nr == 15) return false;
+                if (static_cast<unsigned char>(a) >= 0x80 || static_cast<unsigned char>(a) < 0x20 || nr == 15) { return false; }
                 lo[nr++] = a;
             }
-            if (i == p.size() || nr == 0) return false;
+            if (i == p.size() || nr == 0) { return false; }
             i++;
         } else {
             lo[0] = hi[0] = ch == '.' ? 'x' : ch;
@@ -689,13 +661,13 @@ bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
                     return false;
                 }
             }
-            if (i == p.size() || !digits) return false;
+            if (i == p.size() || !digits) { return false; }
             i++;
             rmin = a;
             rmax = !comma ? a : b ? b : a + 2;
-            if (rmax < rmin) return false;
+            if (rmax < rmin) { return false; }
         }
-        if (i < p.size() && p[i] == '?') i++;  // lazy: the same strings
+        if (i < p.size() && p[i] == '?') { i++; }  // lazy: the same strings
         uint64_t count = c.small(depth) ? rmin : rmin + c.below(std::min<uint64_t>(rmax - rmin, 3) + 1);
         for (uint64_t r = 0; r < count && !c.o.truncated; r++) {
             if (nr < 0) {
@@ -723,7 +695,7 @@ schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noe
             size_t body = c.o.len;
             if (gen_pattern(c, s, depth)) {
                 size_t n = 0;  // code points (ASCII): an escaped character counts once
-                for (size_t j = body; j < c.o.len; j++, n++) j += c.o.p[j] == '\\';
+                for (size_t j = body; j < c.o.len; j++, n++) { j += c.o.p[j] == '\\'; }
                 if (n >= min_l && n <= max_l) {
                     c.o.append('"');
                     return schema_status::ok;
@@ -750,13 +722,13 @@ schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noe
     bool name = !city && hint.find("name") != string_view::npos;
     bool small = c.small(depth);
     size_t words = small ? 0 : 1 + c.below(city || name ? 1 : 3), len = 0;
-    if (small) max_l = min_l;  // the smallest string: exactly minLength
+    if (small) { max_l = min_l; }  // the smallest string: exactly minLength
     c.o.append('"');
     for (size_t w = 0; (len < min_l || w < words) && len < max_l && !c.o.truncated; w++) {
         string_view word = city ? pick(c, CITIES) : name ? pick(c, NAMES) : pick(c, WORDS);
         if (w) {
-            if (len + 1 == max_l) word = "s";
-            else c.o.append(' '), len++;
+            if (len + 1 == max_l) { word = "s"; }
+            else { c.o.append(' '), len++; }
         }
         word = word.substr(0, max_l - len);
         c.o.append(word);
@@ -771,7 +743,7 @@ schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noe
 // A multiple of m in [lo, hi] that also passes the validators' (x / m) integer test.
 bool multiple_in(ctx& c, double lo, double hi, double m, bool integer, double& out) noexcept {
     double klo = std::ceil(lo / m), khi = std::floor(hi / m);
-    if (!(klo <= khi) || std::fabs(klo) > BIG || std::fabs(khi) > BIG) return false;
+    if (!(klo <= khi) || std::fabs(klo) > BIG || std::fabs(khi) > BIG) { return false; }
     double span = std::min(khi - klo, 100.0), k0 = klo + double(c.below(uint64_t(span) + 1));
     for (int t = 0; t < 64; t++) {
         double k = k0 + t > khi ? klo + (k0 + t - khi - 1) : k0 + t;
@@ -792,18 +764,18 @@ schema_status gen_number(ctx& c, const view& v, bool integer, int depth) noexcep
         bool b = false;
         bool d4_lo = field(s, "exclusiveMinimum", e) && e.get_bool().get(b) == SUCCESS && b;
         bool d4_hi = field(s, "exclusiveMaximum", e) && e.get_bool().get(b) == SUCCESS && b;
-        if (num_field(s, "minimum", x) && (!has_lo || x > lo || (x == lo && d4_lo))) lo = x, lo_x = d4_lo, has_lo = true;
-        if (num_field(s, "exclusiveMinimum", x) && (!has_lo || x >= lo)) lo = x, lo_x = true, has_lo = true;
-        if (num_field(s, "maximum", x) && (!has_hi || x < hi || (x == hi && d4_hi))) hi = x, hi_x = d4_hi, has_hi = true;
-        if (num_field(s, "exclusiveMaximum", x) && (!has_hi || x <= hi)) hi = x, hi_x = true, has_hi = true;
-        if (m == 0 && num_field(s, "multipleOf", x) && x > 0) m = x;
+        if (num_field(s, "minimum", x) && (!has_lo || x > lo || (x == lo && d4_lo))) { lo = x, lo_x = d4_lo, has_lo = true; }
+        if (num_field(s, "exclusiveMinimum", x) && (!has_lo || x >= lo)) { lo = x, lo_x = true, has_lo = true; }
+        if (num_field(s, "maximum", x) && (!has_hi || x < hi || (x == hi && d4_hi))) { hi = x, hi_x = d4_hi, has_hi = true; }
+        if (num_field(s, "exclusiveMaximum", x) && (!has_hi || x <= hi)) { hi = x, hi_x = true, has_hi = true; }
+        if (m == 0 && num_field(s, "multipleOf", x) && x > 0) { m = x; }
     }
     lo = std::clamp(lo, -BIG, BIG), hi = std::clamp(hi, -BIG, BIG);
     bool small = c.small(depth);
     // Realistic defaults when open: 1..100, or 100 wide beside the one bound given.
-    if (!has_lo && !has_hi) lo = small ? 0 : 1, hi = 100;
-    else if (!has_hi) hi = std::min(BIG, std::floor(lo) + 100);
-    else if (!has_lo) lo = hi >= 1 ? std::max(0.0, std::ceil(hi) - 100) : std::ceil(hi) - 100;
+    if (!has_lo && !has_hi) { lo = small ? 0 : 1, hi = 100; }
+    else if (!has_hi) { hi = std::min(BIG, std::floor(lo) + 100); }
+    else if (!has_lo) { lo = hi >= 1 ? std::max(0.0, std::ceil(hi) - 100) : std::ceil(hi) - 100; }
     if (integer || (m > 0 && m == std::floor(m)) || (!small && c.coin())) {
         // An integer: exclusive bounds step in by one.
         double ilo = lo_x ? std::floor(lo) + 1 : std::ceil(lo), ihi = hi_x ? std::ceil(hi) - 1 : std::floor(hi);
@@ -850,7 +822,7 @@ schema_status gen_number(ctx& c, const view& v, bool integer, int depth) noexcep
 int declared(const view& v, string_view name, element& e) noexcept {
     for (int i = 0; i < v.n; i++) {
         element p;
-        if (field(v.m[i], "properties", p) && field(p, name, e)) return i;
+        if (field(v.m[i], "properties", p) && field(p, name, e)) { return i; }
     }
     return -1;
 }
@@ -858,10 +830,10 @@ bool required(const view& v, string_view name) noexcept {
     for (int i = 0; i < v.n; i++) {
         element r;
         array a;
-        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) continue;
+        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) { continue; }
         for (element x : a) {
             string_view n;
-            if (x.get_string().get(n) == SUCCESS && n == name) return true;
+            if (x.get_string().get(n) == SUCCESS && n == name) { return true; }
         }
     }
     return false;
@@ -871,8 +843,8 @@ bool allowed(const view& v, string_view name) noexcept {
     for (int i = 0; i < v.n; i++) {
         element p, e, s;
         bool in = field(v.m[i], "properties", p) && field(p, name, s);
-        if (in && is_false(s)) return false;
-        if (!in && field(v.m[i], "additionalProperties", e) && is_false(e)) return false;
+        if (in && is_false(s)) { return false; }
+        if (!in && field(v.m[i], "additionalProperties", e) && is_false(e)) { return false; }
     }
     return true;
 }
@@ -880,13 +852,13 @@ bool allowed(const view& v, string_view name) noexcept {
 void child_of(const view& v, string_view name, view& child) noexcept {
     for (int i = 0; i < v.n; i++) {
         element p, s;
-        if (field(v.m[i], "properties", p) && field(p, name, s)) child.add(s);
-        else if (field(v.m[i], "additionalProperties", s) && s.is_object()) child.add(s);
+        if (field(v.m[i], "properties", p) && field(p, name, s)) { child.add(s); }
+        else if (field(v.m[i], "additionalProperties", s) && s.is_object()) { child.add(s); }
     }
 }
 
 schema_status emit_property(ctx& c, const view& v, string_view name, bool& first, int depth) noexcept {
-    if (!first) c.o.append(',');
+    if (!first) { c.o.append(','); }
     first = false;
     write_string(c.o, name);
     c.o.append(':');
@@ -902,15 +874,15 @@ bool each_name(const view& v, F&& f) noexcept {
     for (int i = 0; i < v.n; i++) {
         element p, e;
         object props;
-        if (!field(v.m[i], "properties", p) || p.get_object().get(props) != SUCCESS) continue;
+        if (!field(v.m[i], "properties", p) || p.get_object().get(props) != SUCCESS) { continue; }
         for (auto kv : props) {
-            if (declared(v, kv.key, e) == i && !f(kv.key, required(v, kv.key))) return false;
+            if (declared(v, kv.key, e) == i && !f(kv.key, required(v, kv.key))) { return false; }
         }
     }
     for (int i = 0; i < v.n; i++) {
         element r, e;
         array a;
-        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) continue;
+        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) { continue; }
         size_t at = 0;
         for (element x : a) {
             string_view n;
@@ -918,16 +890,16 @@ bool each_name(const view& v, F&& f) noexcept {
             for (int j = 0; j <= i && !seen; j++) {
                 element r2;
                 array a2;
-                if (!field(v.m[j], "required", r2) || r2.get_array().get(a2) != SUCCESS) continue;
+                if (!field(v.m[j], "required", r2) || r2.get_array().get(a2) != SUCCESS) { continue; }
                 size_t upto = j == i ? at : a2.size(), q = 0;
                 for (element y : a2) {
                     string_view m;
-                    if (q++ >= upto) break;
+                    if (q++ >= upto) { break; }
                     seen = seen || (y.get_string().get(m) == SUCCESS && x.get_string().get(n) == SUCCESS && m == n);
                 }
             }
             at++;
-            if (!seen && x.get_string().get(n) == SUCCESS && declared(v, n, e) < 0 && !f(n, true)) return false;
+            if (!seen && x.get_string().get(n) == SUCCESS && declared(v, n, e) < 0 && !f(n, true)) { return false; }
         }
     }
     return true;
@@ -939,8 +911,8 @@ schema_status gen_object(ctx& c, const view& v, int depth) noexcept {
     (void)tightest(v, "maxProperties", true, dmax);
     size_t reqs = 0, opts = 0;
     (void)each_name(v, [&](string_view n, bool req) {
-        if (req) reqs++;
-        else if (allowed(v, n)) opts++;
+        if (req) { reqs++; }
+        else if (allowed(v, n)) { opts++; }
         return true;
     });
     size_t min_p = size_t(std::max(0.0, dmin)), max_p = size_t(std::min(BIG, dmax));
@@ -950,10 +922,10 @@ schema_status gen_object(ctx& c, const view& v, int depth) noexcept {
     c.o.append('{');
     (void)each_name(v, [&](string_view n, bool req) {
         if (!req) {
-            if (!allowed(v, n)) return true;
+            if (!allowed(v, n)) { return true; }
             size_t still = need > taken ? need - taken : 0;  // optional names minProperties needs
             bool take = opts-- <= still || (!small && c.coin());
-            if (!take || taken >= room) return true;
+            if (!take || taken >= room) { return true; }
             taken++;
         }
         emitted++;
@@ -980,10 +952,10 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
         element e, rest;
         array a;
         bool b = false;
-        if (field(v.m[i], "uniqueItems", e) && e.get_bool().get(b) == SUCCESS && b) unique = true;
+        if (field(v.m[i], "uniqueItems", e) && e.get_bool().get(b) == SUCCESS && b) { unique = true; }
         bool prefix = field(v.m[i], "prefixItems", e) && e.get_array().get(a) == SUCCESS;
         bool draft4 = !prefix && field(v.m[i], "items", e) && e.get_array().get(a) == SUCCESS;
-        if (prefix || draft4) tuple = std::max(tuple, a.size());
+        if (prefix || draft4) { tuple = std::max(tuple, a.size()); }
         if ((prefix || draft4) && field(v.m[i], draft4 ? "additionalItems" : "items", rest) && is_false(rest)) {
             max_i = std::min(max_i, a.size());
         }
@@ -995,7 +967,7 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
     c.o.append('[');
     for (size_t i = 0; i < n && st == schema_status::ok && !c.o.truncated; i++) {
         size_t before = c.o.len;
-        if (i) c.o.append(',');
+        if (i) { c.o.append(','); }
         size_t at = c.o.len;
         bool dup = true;
         for (int attempt = 0; dup && attempt < (unique ? 32 : 1); attempt++) {
@@ -1007,7 +979,7 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
                 bool prefix = field(v.m[k], "prefixItems", e) && e.get_array().get(a) == SUCCESS;
                 bool draft4 = !prefix && field(v.m[k], "items", e) && e.get_array().get(a) == SUCCESS;
                 if ((prefix || draft4) && i < a.size()) {
-                    if (a.at(i).get(x) == SUCCESS) child.add(x);
+                    if (a.at(i).get(x) == SUCCESS) { child.add(x); }
                 } else if (field(v.m[k], draft4 ? "additionalItems" : "items", x)) {
                     child.add(x);
                 }
@@ -1037,21 +1009,21 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
 // ---- one value ---
 
 schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
-    if (depth > SCHEMA_MAX_DEPTH) return schema_status::too_large;
+    if (depth > SCHEMA_MAX_DEPTH) { return schema_status::too_large; }
     expand(c, v, depth);
     uint8_t types = T_ALL, implied = T_ALL;
     for (int i = 0; i < v.n; i++) {
-        if (is_false(v.m[i])) return schema_status::bad_schema;  // no value validates
+        if (is_false(v.m[i])) { return schema_status::bad_schema; }  // no value validates
         element e;
-        if (field(v.m[i], "const", e)) return write_element(c.o, e, depth) ? schema_status::ok : schema_status::bad_schema;
+        if (field(v.m[i], "const", e)) { return write_element(c.o, e, depth) ? schema_status::ok : schema_status::bad_schema; }
         uint8_t t = declared_types(v.m[i]);
         types = (types & t) ? types & t : types;  // a conflict: the earlier types win
-        if (implied == T_ALL) implied = implied_types(v.m[i]);
+        if (implied == T_ALL) { implied = implied_types(v.m[i]); }
     }
     for (int i = 0; i < v.n; i++) {  // enum: a member of an allowed type, else the first
         element e, x, pick;
         array a;
-        if (!field(v.m[i], "enum", e) || e.get_array().get(a) != SUCCESS || a.size() == 0) continue;
+        if (!field(v.m[i], "enum", e) || e.get_array().get(a) != SUCCESS || a.size() == 0) { continue; }
         size_t n = a.size(), start = c.below(n);
         pick = a.at(start).value_unsafe();
         for (size_t k = 0; k < n; k++) {
@@ -1063,11 +1035,11 @@ schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
         return write_element(c.o, pick, depth) ? schema_status::ok : schema_status::bad_schema;
     }
     if (types == T_ALL && implied == T_ALL) {  // any value: a short string
-        if (c.small(depth)) c.o.append("\"\"");
-        else write_string(c.o, pick(c, WORDS));
+        if (c.small(depth)) { c.o.append("\"\""); }
+        else { write_string(c.o, pick(c, WORDS)); }
         return schema_status::ok;
     }
-    if (types == T_ALL) types = implied;
+    if (types == T_ALL) { types = implied; }
     // One type: null 1 time in 4 when others are allowed (always when values are minimal);
     // when deep, scalars before containers.
     uint8_t others = types & ~T_NULL;
@@ -1075,11 +1047,11 @@ schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
         c.o.append("null");
         return schema_status::ok;
     }
-    if (depth > SCHEMA_SOFT_DEPTH && (others & ~(T_OBJ | T_ARR))) others &= ~(T_OBJ | T_ARR);
-    if (others & T_NUM) others &= ~T_INT;  // number covers integer
+    if (depth > SCHEMA_SOFT_DEPTH && (others & ~(T_OBJ | T_ARR))) { others &= ~(T_OBJ | T_ARR); }
+    if (others & T_NUM) { others &= ~T_INT; }  // number covers integer
     int count = __builtin_popcount(others), k = int(c.below(uint64_t(count)));
     uint8_t t = others;
-    for (; k > 0; k--) t &= t - 1;
+    for (; k > 0; k--) { t &= t - 1; }
     t &= uint8_t(-t);  // the k-th set bit
     switch (t) {
         case T_BOOL: c.o.append(c.coin() ? "true" : "false"); return schema_status::ok;
@@ -1099,8 +1071,8 @@ const char* check_schema(element schema, out_buf* where) noexcept {
 }
 
 schema_status generate_json(element schema, out_buf& o, rng& r) noexcept {
-    if (check_schema(schema)) return schema_status::bad_schema;
-    if (o.truncated) return schema_status::too_large;
+    if (check_schema(schema)) { return schema_status::bad_schema; }
+    if (o.truncated) { return schema_status::too_large; }
     size_t start = o.len;
     // First with the usual choices; when that does not fit, once more with minimal values.
     for (int pass = 0; pass < 2; pass++) {
@@ -1110,11 +1082,12 @@ schema_status generate_json(element schema, out_buf& o, rng& r) noexcept {
         view v;
         v.add(schema);
         schema_status st = gen(c, v, 0, {});
-        if (st == schema_status::bad_schema) return st;
-        if (st == schema_status::ok && !o.truncated) return st;
+        if (st == schema_status::bad_schema) { return st; }
+        if (st == schema_status::ok && !o.truncated) { return st; }
     }
     o.truncated = true;
     return schema_status::too_large;
 }
 
 }  // namespace lms
+

@@ -49,6 +49,28 @@ std::string_view format_answer_id(std::string_view prefix, uint64_t hi, uint64_t
     return {out, p + 32};
 }
 
+std::string_view format_uuid(std::string_view prefix, uint64_t hi, uint64_t lo, char* out) noexcept {
+    const size_t p = prefix.size() <= 16 ? prefix.size() : 16;
+    std::memcpy(out, prefix.data(), p);
+    // Version 4 (random) and the RFC 9562 variant, as DashScope's newer ids are.
+    hi = (hi & ~0xf000ull) | 0x4000ull;
+    lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48);
+    char hex[32];
+    put_hex16(hex, hi);
+    put_hex16(hex + 16, lo);
+    char* o = out + p;
+    std::memcpy(o, hex, 8);
+    o[8] = '-';
+    std::memcpy(o + 9, hex + 8, 4);
+    o[13] = '-';
+    std::memcpy(o + 14, hex + 12, 4);
+    o[18] = '-';
+    std::memcpy(o + 19, hex + 16, 4);
+    o[23] = '-';
+    std::memcpy(o + 24, hex + 20, 12);
+    return {out, p + 36};
+}
+
 void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept {
     size_t off = 0;
     for (uint32_t t = 0; t < tokens && !text.empty() && !o.truncated; ++t) {

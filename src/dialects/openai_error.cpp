@@ -53,6 +53,39 @@ void render_openai_error(out_buf& o, int status, std::string_view message, std::
     render_error_body(o, message, k.type, param, k.code);
 }
 
+void render_openai_error_code(out_buf& o, int status, std::string_view message, std::string_view param,
+                              std::string_view code) noexcept {
+    error_kind k = error_kind_for(status);
+    render_error_body(o, message, k.type, param, code.empty() ? k.code : code);
+}
+
+void render_dashscope_error(out_buf& o, int status, std::string_view message, std::string_view param,
+                            std::string_view code, std::string_view request_id) noexcept {
+    std::string_view type = "invalid_request_error";
+    std::string_view dflt = "invalid_parameter_error";
+    switch (status) {
+    case 401: dflt = "invalid_api_key"; break;
+    case 404: dflt = "model_not_found"; break;
+    case 429: dflt = type = "limit_requests"; break;
+    default:
+        if (status >= 500) {
+            dflt = type = "internal_server_error";
+        }
+        break;
+    }
+    o.append(R"({"error":{"code":")");
+    o.append(code.empty() ? dflt : code);
+    o.append(R"(","param":)");
+    json_nullable(o, param);
+    o.append(R"(,"message":")");
+    json_escape(o, message);
+    o.append(R"(","type":")");
+    o.append(type);
+    o.append(R"("},"request_id":")");
+    o.append(request_id);
+    o.append("\"}");
+}
+
 void render_error_event(out_buf& o, std::string_view message, std::string_view type, std::string_view code) noexcept {
     o.append("data: ");
     render_error_body(o, message, type, "", code);

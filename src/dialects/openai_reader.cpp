@@ -226,6 +226,9 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
 bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                                  body_error& err) noexcept {
     if (!read_chat_request(p, body, len, out, err)) {
+        if (std::string_view(err.param) == "n") {
+            err.message = "Range of n should be [1, 4]";  // DashScope's words for any bad n
+        }
         return false;
     }
     if (out.n > 4) {

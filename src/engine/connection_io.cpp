@@ -200,7 +200,7 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
     case reply_kind::events:
         c.phase = conn_phase::streaming;
         if (!r.body.empty() || r.send_head || r.last) {
-            stream_write(c, r.body, r.last);
+            stream_write(c, r.body, r.last, r.content_type, r.headers);
         }
         if (r.reset_after) {
             if (c.phase == conn_phase::streaming) {
@@ -259,16 +259,18 @@ void worker::refuse_h2(connection& c) noexcept {
 void worker::respond_error(connection& c, int status, std::string_view message) noexcept {
     respond(c, status, "application/json", service_.error_body(status, message, answer_area(), scratch_size_), "");
 }
-void worker::stream_write(connection& c, std::string_view events, bool last) noexcept {
-    char head[HEAD_MAX];
+void worker::stream_write(connection& c, std::string_view events, bool last, std::string_view content_type,
+                          std::string_view extra_headers) noexcept {
+    char head[HEAD_MAX + 512];
     out_buf h(head, sizeof head);
     if (!c.headers_sent) {
         if (!c.chunked) {
             c.keep_alive = false;  // HTTP/1.0: the stream ends with the connection
         }
-        h.format("HTTP/1.1 200 OK\r\nServer: llm-mock-server\r\nDate: {}\r\nContent-Type: text/event-stream; "
-                 "charset=utf-8\r\nCache-Control: no-cache\r\n{}{}",
-                 date(), c.chunked ? "Transfer-Encoding: chunked\r\n" : "",
+        h.format("HTTP/1.1 200 OK\r\nServer: llm-mock-server\r\nDate: {}\r\nContent-Type: {}\r\nCache-Control: "
+                 "no-cache\r\n{}{}{}",
+                 date(), content_type.empty() ? std::string_view("text/event-stream; charset=utf-8") : content_type,
+                 c.chunked ? "Transfer-Encoding: chunked\r\n" : "", extra_headers.substr(0, 512),
                  c.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
         c.headers_sent = true;
         worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(200)]);

@@ -18,6 +18,7 @@
 #include "dialects/openai_embeddings.hpp"
 #include "dialects/openai_error.hpp"
 #include "dialects/openai_models.hpp"
+#include "engine/engine_limits.hpp"
 #include "engine/clock.hpp"
 #include "observe/health_metrics.hpp"
 #include "service/route_table.hpp"
@@ -27,6 +28,14 @@ namespace lms {
 namespace {
 
 constexpr size_t ERROR_BODY_MAX = 2048;
+
+// The providers' 401 messages (OpenAI's; DashScope's, dashscope.md §6.3).
+constexpr std::string_view OPENAI_NO_KEY =
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth "
+    "(i.e. Authorization: Bearer YOUR_KEY).";
+constexpr std::string_view OPENAI_BAD_KEY =
+    "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.";
+constexpr std::string_view DASHSCOPE_BAD_KEY = "Incorrect API key provided.";
 static_assert(json_body_parser::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
 
 uint64_t splitmix64(uint64_t x) noexcept {
@@ -52,6 +61,27 @@ answer_service::answer_service(server& s, unsigned index, buffer_pool& buffers)
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     id_seed_ = splitmix64(uint64_t(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 20) ^ uint64_t(getpid()));
+    // Epoch milliseconds from the monotonic clock (DashScope's req-arrive-time and
+    // resp-start-time): one offset, read once.
+    timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    realtime_offset_ns_ = (int64_t(ts.tv_sec) - int64_t(mono.tv_sec)) * 1000000000 + (ts.tv_nsec - mono.tv_nsec);
+    // REQUIRE_API_KEY: the accepted keys, views into the settings (which live as long as the server).
+    std::string_view keys = s.cfg.require_api_key;
+    while (!keys.empty() && api_key_count_ < MAX_API_KEYS) {
+        const size_t comma = keys.find(',');
+        std::string_view k = keys.substr(0, comma);
+        while (!k.empty() && k.front() == ' ') {
+            k.remove_prefix(1);
+        }
+        while (!k.empty() && k.back() == ' ') {
+            k.remove_suffix(1);
+        }
+        if (!k.empty()) {
+            api_keys_[api_key_count_++] = k;
+        }
+        keys = comma == std::string_view::npos ? std::string_view() : keys.substr(comma + 1);
+    }
     // SEED makes latency draws and faults reproducible; each worker has its own stream.
     rng_ = rng(s.cfg.seed != 0 ? splitmix64(s.cfg.seed + index) : splitmix64(id_seed_ + index));
     out_buf h(overload_headers_, sizeof overload_headers_);
@@ -64,6 +94,13 @@ answer_service::answer_service(server& s, unsigned index, buffer_pool& buffers)
     out_buf r(rate_limit_headers_, sizeof rate_limit_headers_);
     r.format("Retry-After: {}\r\nretry-after-ms: {}\r\n", s.cfg.retry_after_s, uint64_t(s.cfg.retry_after_s) * 1000);
     rate_limit_headers_len_ = r.len;
+    if (!s.cfg.cors_allow_origin.empty()) {
+        out_buf c(cors_line_, sizeof cors_line_);
+        c.append("Access-Control-Allow-Origin: ");
+        c.append(s.cfg.cors_allow_origin);
+        c.append("\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, retry-after-ms\r\n");
+        cors_line_len_ = c.truncated ? 0 : c.len;
+    }
 }
 
 std::string_view answer_service::error_body(int status, std::string_view message, char* area, size_t cap) noexcept {
@@ -72,25 +109,28 @@ std::string_view answer_service::error_body(int status, std::string_view message
     return b.view();
 }
 
-void answer_service::respond_error(const exchange_context& x, reply& out, int status, std::string_view message,
-                                   std::string_view param, std::string_view headers) noexcept {
-    out_buf b(x.area, ERROR_BODY_MAX);
-    render_openai_error(b, status, message, param);
-    respond(out, status, "application/json", b.view(), headers);
-}
-
 void answer_service::on_request(const http_parser& p, const char* bytes, const exchange_context& x,
                                 answer_cursor& cur, reply& out) noexcept {
-    route_match m = match_route(p.request().method, p.target(bytes));
+    const std::string_view target = p.target(bytes);
+    route_match m = match_route(p.request().method, target);
     out.r = m.r;
+    // Every answer (errors too) has its request id: the cursor names it from here on.
+    cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
+    cur.admitted_ns = x.now_ns;
+    // The provider whose words, ids and headers an answer that is not generated takes.
+    const dialect& provider = target.substr(0, 16) == "/compatible-mode" ? DASHSCOPE_CHAT : OPENAI_CHAT;
     if (m.r == route::not_found) {
         char msg[160];
         out_buf o(msg, sizeof msg);
-        o.format("Invalid URL ({} {}).", p.method_name(bytes), p.target(bytes).substr(0, 100));
-        respond_error(x, out, 404, o.view(), "", "");
+        o.format("Invalid URL ({} {}).", p.method_name(bytes), target.substr(0, 100));
+        fail(x, provider, cur, out, failure{404, o.view()});
         return;
     }
     if (!m.method_ok) {
+        if (p.request().method == http_method::options && cors_line_len_ != 0) {
+            preflight(p, bytes, m, x, out);
+            return;
+        }
         // The Allow line lives in the area behind the error body (the reply's views must
         // outlive this call).
         out_buf a(x.area + ERROR_BODY_MAX, 64);
@@ -98,46 +138,71 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         char msg[160];
         out_buf o(msg, sizeof msg);
         o.format("Method {} is not allowed on this path; allowed: {}.", p.method_name(bytes).substr(0, 32), m.allow);
-        respond_error(x, out, 405, o.view(), "", a.view());
+        fail(x, provider, cur, out, failure{405, o.view(), {}, {}, a.view()});
+        return;
+    }
+    if (m.h == handler_kind::health || m.h == handler_kind::metrics) {
+        out_buf b(x.area, m.h == handler_kind::health ? HEALTH_BODY_MAX : METRICS_BODY_MAX);
+        if (m.h == handler_kind::health) {
+            int status = render_health(b, srv_);
+            respond(out, status, "application/json", b.view());
+        } else {
+            render_metrics(b, srv_);
+            respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.view());
+        }
+        return;
+    }
+    const dialect& d = m.d != nullptr ? *m.d : provider;
+    bool missing = false;
+    if (!key_accepted(p, bytes, missing)) {
+        fail(x, d, cur, out,
+             failure{401, d.dashscope ? DASHSCOPE_BAD_KEY : missing ? OPENAI_NO_KEY : OPENAI_BAD_KEY, {}, "invalid_api_key"});
         return;
     }
     switch (m.h) {
     case handler_kind::generate:
         cur.dialect = m.row;
-        generate(p, bytes, x, *m.d, cur, out);
+        generate(p, bytes, x, d, cur, out);
         return;
     case handler_kind::embeddings:
-        embeddings(p, bytes, x, out);
+        embeddings(p, bytes, x, d, cur, out);
         return;
     case handler_kind::models: {
         out_buf b(x.area, x.area_cap);
         render_models(b, srv_.cfg.models, srv_.start_unix);
-        respond(out, 200, "application/json", b.view());
+        respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
         return;
     }
     case handler_kind::model:
-        one_model(m.rest, x, out);
+        one_model(m.rest, x, d, cur, out);
         return;
-    case handler_kind::health: {
-        out_buf b(x.area, HEALTH_BODY_MAX);
-        int status = render_health(b, srv_);
-        respond(out, status, "application/json", b.view());
-        return;
-    }
-    case handler_kind::metrics: {
-        out_buf b(x.area, METRICS_BODY_MAX);
-        render_metrics(b, srv_);
-        respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.view());
-        return;
-    }
+    case handler_kind::health:
+    case handler_kind::metrics:
     case handler_kind::none:
         break;
     }
 }
 
+// A CORS preflight (OPTIONS with CORS_ALLOW_ORIGIN set): the methods of the path, and the
+// request headers the browser asks for (Authorization among them: "*" would not cover it).
+void answer_service::preflight(const http_parser& p, const char* bytes, const route_match& m,
+                               const exchange_context& x, reply& out) noexcept {
+    out_buf h(head_lines_, sizeof head_lines_);
+    h.append(cors_line());
+    h.append("Access-Control-Allow-Methods: ");
+    h.append(m.allow);
+    h.append(", OPTIONS\r\nAccess-Control-Allow-Headers: ");
+    const std::string_view asked = p.header(bytes, "access-control-request-headers");
+    h.append(asked.empty() || asked.size() > 256 ? std::string_view("authorization, content-type") : asked);
+    h.append("\r\nAccess-Control-Max-Age: 86400\r\nVary: Origin, Access-Control-Request-Headers\r\n");
+    (void)x;
+    respond(out, 200, "text/plain", "", h.truncated ? std::string_view() : h.view());
+}
+
 // GET /v1/models/{id}: the id %-decoded (the SDKs encode it with encodeURIComponent), then
 // looked up in MODELS; an unknown one is OpenAI's (and DashScope's) 404 model_not_found.
-void answer_service::one_model(std::string_view encoded, const exchange_context& x, reply& out) noexcept {
+void answer_service::one_model(std::string_view encoded, const exchange_context& x, const dialect& d,
+                               const answer_cursor& cur, reply& out) noexcept {
     char name[answer_cursor::MODEL_MAX];
     size_t n = 0;
     bool fits = true;
@@ -160,7 +225,7 @@ void answer_service::one_model(std::string_view encoded, const exchange_context&
     if (fits && model_listed(srv_.cfg.models, id)) {
         out_buf b(x.area, x.area_cap);
         render_model(b, id, srv_.start_unix);
-        respond(out, 200, "application/json", b.view());
+        respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
         return;
     }
     char msg[200];
@@ -168,9 +233,7 @@ void answer_service::one_model(std::string_view encoded, const exchange_context&
     o.append("The model `");
     o.append(fits ? id : id.substr(0, 64));
     o.append("` does not exist or you do not have access to it.");
-    out_buf b(x.area, ERROR_BODY_MAX);
-    render_error_body(b, o.view(), "invalid_request_error", "", "model_not_found");
-    respond(out, 404, "application/json", b.view());
+    fail(x, d, cur, out, failure{404, o.view(), {}, "model_not_found"});
 }
 
 double answer_service::load_multiplier() const noexcept {
@@ -233,7 +296,89 @@ std::string_view answer_service::call_id(const answer_cursor& cur, uint32_t i, c
 }
 
 std::string_view answer_service::answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
-    return format_answer_id(d.id_prefix, splitmix64(id_seed_ + cur.id_n), splitmix64(cur.id_n ^ ~id_seed_), out);
+    const uint64_t hi = splitmix64(id_seed_ + cur.id_n), lo = splitmix64(cur.id_n ^ ~id_seed_);
+    // DashScope: "chatcmpl-" + the request's UUID (dashscope.md §0 item 2).
+    return d.dashscope ? format_uuid(d.id_prefix, hi, lo, out) : format_answer_id(d.id_prefix, hi, lo, out);
+}
+
+std::string_view answer_service::request_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
+    const uint64_t hi = splitmix64(id_seed_ + cur.id_n), lo = splitmix64(cur.id_n ^ ~id_seed_);
+    // DashScope's is the UUID of the body's id; OpenAI's "req_" + 32 hex digits of its own.
+    return d.dashscope ? format_uuid("", hi, lo, out) : format_answer_id("req_", splitmix64(hi), splitmix64(lo), out);
+}
+
+std::string_view answer_service::request_headers(const dialect& d, const answer_cursor& cur, uint64_t now_ns,
+                                                 std::string_view extra) noexcept {
+    out_buf h(head_lines_, sizeof head_lines_);
+    char id[48];
+    h.append("x-request-id: ");
+    h.append(request_id(d, cur, id));
+    h.append("\r\n");
+    if (d.dashscope) {
+        // dashscope.md §0 item 18: arrival and response start in epoch ms, and their difference.
+        const int64_t arrive = (int64_t(cur.admitted_ns) + realtime_offset_ns_) / 1000000;
+        const int64_t start = (int64_t(now_ns) + realtime_offset_ns_) / 1000000;
+        h.append("req-arrive-time: ");
+        h.append_decimal(arrive);
+        h.append("\r\nresp-start-time: ");
+        h.append_decimal(start);
+        h.append("\r\nreq-cost-time: ");
+        h.append_decimal(start - arrive);
+        h.append("\r\nx-dashscope-call-gateway: true\r\n");
+    }
+    h.append(cors_line());
+    h.append(extra);
+    return h.view();
+}
+
+std::string_view answer_service::cors_line() const noexcept { return {cors_line_, cors_line_len_}; }
+
+void answer_service::fail(const exchange_context& x, const dialect& d, const answer_cursor& cur, reply& out,
+                          const failure& f) noexcept {
+    out_buf b(x.area, ERROR_BODY_MAX);
+    // DashScope frames a stream request's validation errors as an SSE event (§0 item 15);
+    // its 401s stay JSON.
+    const bool sse = d.dashscope && f.stream && srv_.cfg.dashscope_sse_errors && (f.status == 400 || f.status == 404);
+    if (d.dashscope) {
+        char rid[48], bid[48];
+        if (sse) {
+            b.append("data: ");
+        }
+        render_dashscope_error(b, f.status, f.message, f.param, f.code, request_id(d, cur, rid));
+        if (sse && b.len != 0 && !b.truncated) {
+            --b.len;  // the closing brace: the frame also names the answer's id
+            b.append(",\"id\":\"");
+            b.append(answer_id(d, cur, bid));
+            b.append("\"}\n\n");
+        }
+    } else {
+        render_openai_error_code(b, f.status, f.message, f.param, f.code);
+    }
+    respond(out, f.status, sse ? std::string_view("text/event-stream;charset=UTF-8") : std::string_view("application/json"),
+            b.view(), request_headers(d, cur, x.now_ns, f.headers));
+}
+
+// REQUIRE_API_KEY: true when the request's "Authorization: Bearer KEY" names an accepted key
+// (or none is required).
+bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept {
+    missing = false;
+    if (api_key_count_ == 0) {
+        return true;
+    }
+    std::string_view auth = p.header(bytes, "authorization");
+    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+        auth.remove_prefix(7);
+    } else {
+        missing = auth.empty();
+        auth = {};
+    }
+    for (uint32_t i = 0; i < api_key_count_; ++i) {
+        if (!auth.empty() && auth == api_keys_[i]) {
+            return true;
+        }
+    }
+    missing = missing || auth.empty();
+    return false;
 }
 
 void answer_service::end(answer_cursor& cur) noexcept {
@@ -249,37 +394,42 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     const std::string_view retry_headers(overload_headers_, overload_headers_len_);
     const std::string_view rate_limit_headers(rate_limit_headers_, rate_limit_headers_len_);
     overrides ov;
+    auto reject = [&](int status, std::string_view message, std::string_view param = {}, std::string_view code = {},
+                      std::string_view headers = {}, bool stream = false) {
+        fail(x, d, cur, out, failure{status, message, param, code, headers, stream});
+    };
     if (cfg.allow_overrides) {
         if (const char* bad = parse_overrides(p, bytes, ov)) {
-            respond_error(x, out, 400, bad, "", "");
+            reject(400, bad);
             return;
         }
         if (ov.return_error != 0) {
-            respond_error(x, out, ov.return_error, "Error injected by the X-Return-Error request header.", "",
-                          ov.return_error == 429   ? rate_limit_headers
-                          : ov.return_error == 503 ? retry_headers
-                                                   : std::string_view());
+            reject(ov.return_error, "Error injected by the X-Return-Error request header.", {}, {},
+                   ov.return_error == 429   ? rate_limit_headers
+                   : ov.return_error == 503 ? retry_headers
+                                            : std::string_view());
             return;
         }
     }
     if (x.draining) {
         out.close = true;
-        respond_error(x, out, 503, "The server is shutting down.", "", retry_headers);
+        reject(503, "The server is shutting down.", {}, {}, retry_headers);
         return;
     }
     // The slot first: a full server answers 503 in microseconds, without parsing the body.
     if (!srv_.slots.try_acquire()) {
         worker_stats::bump(stats_.overload_rejections);
-        respond_error(x, out, 503, "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.", "",
-                      retry_headers);
+        reject(503, "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.", {}, {},
+               retry_headers);
         return;
     }
-    auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers) {
-        srv_.slots.release();
-        respond_error(x, out, status, message, param, headers);
-    };
     const http_request& rq = p.request();
     generation_request body;
+    auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers,
+                      std::string_view code = {}) {
+        srv_.slots.release();
+        reject(status, message, param, code, headers, body.stream);
+    };
     body_error err;
     if (!d.read(body_parser_, bytes + rq.body_off, rq.body_len, body, err)) {
         refuse(400, err.message, err.param, "");
@@ -288,6 +438,30 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     std::string_view model = body.model.empty() ? std::string_view("qwen-plus") : body.model;
     if (model.size() > answer_cursor::MODEL_MAX) {
         refuse(400, "Invalid 'model': longer than 96 bytes.", "model", "");
+        return;
+    }
+    if (cfg.strict_models && !model_listed(cfg.models, model)) {
+        char msg[200];
+        out_buf o(msg, sizeof msg);
+        o.append("The model `");
+        o.append(model);
+        o.append("` does not exist or you do not have access to it.");
+        refuse(404, o.view(), "model", "", "model_not_found");
+        return;
+    }
+    const uint32_t prompt_tokens = estimate_prompt_tokens(body.prompt_bytes);
+    if (cfg.max_model_len != 0 && prompt_tokens > cfg.max_model_len) {
+        char msg[240];
+        out_buf o(msg, sizeof msg);
+        if (d.dashscope) {
+            o.format("<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, {}]",
+                     cfg.max_model_len);
+            refuse(400, o.view(), "", "");
+        } else {
+            o.format("This model's maximum context length is {} tokens. However, your messages resulted in {} tokens. "
+                     "Please reduce the length of the messages.", cfg.max_model_len, prompt_tokens);
+            refuse(400, o.view(), "messages", "", "context_length_exceeded");
+        }
         return;
     }
     // DashScope's rule (dashscope.md §0 item 11): thinking needs a stream.
@@ -357,9 +531,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.last_token_ns = 0;
     cur.itl_us = plan.itl_us;
     cur.original_body = plan.original_body;
-    cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
     cur.created = uint32_t(x.now_unix);
-    cur.admitted_ns = x.now_ns;
     cur.due_ns = cur.admitted_ns + plan.first_ns;
     worker_stats::bump(stats_.prompt_tokens, cur.original_body ? ORIGINAL_PROMPT_TOKENS : cur.prompt_tokens);
     if (!cur.stream) {
@@ -381,23 +553,23 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     }
 }
 
-void answer_service::embeddings(const http_parser& p, const char* bytes, const exchange_context& x,
-                                reply& out) noexcept {
+void answer_service::embeddings(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
+                                const answer_cursor& cur, reply& out) noexcept {
     if (srv_.cfg.allow_overrides) {
         overrides ov;
         if (const char* bad = parse_overrides(p, bytes, ov)) {
-            respond_error(x, out, 400, bad, "", "");
+            fail(x, d, cur, out, failure{400, bad});
             return;
         }
         if (ov.return_error != 0) {
-            respond_error(x, out, ov.return_error, "Error injected by the X-Return-Error request header.", "", "");
+            fail(x, d, cur, out, failure{ov.return_error, "Error injected by the X-Return-Error request header."});
             return;
         }
     }
     const http_request& rq = p.request();
     body_error err;
     if (!read_embeddings_request(body_parser_, bytes + rq.body_off, rq.body_len, embedding_, err)) {
-        respond_error(x, out, 400, err.message, err.param, "");
+        fail(x, d, cur, out, failure{400, err.message, err.param});
         return;
     }
     uint32_t dims = embedding_.dimensions != 0 ? embedding_.dimensions : srv_.cfg.embedding_dimensions;
@@ -406,13 +578,13 @@ void answer_service::embeddings(const http_parser& p, const char* bytes, const e
     out_buf b(x.area, x.area_cap);
     render_embeddings(b, embedding_, dims, model.substr(0, answer_cursor::MODEL_MAX), tokens);
     if (b.truncated) {
-        respond_error(x, out, 413,
-                      "The embeddings answer would exceed 256 KiB: send fewer inputs or ask for fewer dimensions.",
-                      "input", "");
+        fail(x, d, cur, out,
+             failure{413, "The embeddings answer would exceed 256 KiB: send fewer inputs or ask for fewer dimensions.",
+                     "input"});
         return;
     }
     worker_stats::bump(stats_.prompt_tokens, tokens);
-    respond(out, 200, "application/json", b.view());
+    respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
 }
 
 void answer_service::step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
@@ -437,7 +609,7 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     }
     char idbuf[48];
     std::string_view id = answer_id(d, cur, idbuf);
-    if (cur.original_body && original_answer(x, cur, id, from_timer, out)) {
+    if (cur.original_body && original_answer(x, d, cur, id, from_timer, out)) {
         return;
     }
     std::string_view model(cur.model, cur.model_len);
@@ -475,55 +647,75 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     worker_stats::bump(stats_.generated_tokens, cur.original_body ? ORIGINAL_COMPLETION_TOKENS : u.completion);
     worker_stats::bump(cur.finish_length && cur.calls == 0 ? stats_.finished_length : stats_.finished_stop);
     if (b.truncated) {
-        respond_error(x, out, 500, "The answer does not fit the server's answer buffer.", "", "");
+        fail(x, d, cur, out, failure{500, "The answer does not fit the server's answer buffer."});
     } else {
-        respond(out, 200, "application/json", b.view());
+        respond(out, 200, "application/json", b.view(), request_headers(d, cur, from_timer ? now : x.now_ns));
     }
 }
 
 // The original service's body, sent from the pre-rendered answer: answers of the same second
-// (created and Date), model and keep-alive are the same bytes up to their id, so the head and
-// the body up to the id are rendered once and each answer adds only its id. The bytes are
-// those of whole()'s general path (same render_head and render_chat_body); false, with
-// nothing rendered, when the answer does not fit (that path then answers).
-bool answer_service::original_answer(const exchange_context& x, answer_cursor& cur, std::string_view id,
-                                     bool from_timer, reply& out) noexcept {
+// (created and Date), model and keep-alive are the same bytes but for their request headers
+// and their id, so the head up to its per-request lines and the body up to the id are
+// rendered once, and each answer adds its request headers, copies the rest of the head and
+// the body prefix behind them, and adds its id. The bytes are those of whole()'s general path
+// (same render_head, request_headers and render_chat_body); false, with nothing rendered,
+// when the answer does not fit (that path then answers).
+bool answer_service::original_answer(const exchange_context& x, const dialect& d, answer_cursor& cur,
+                                     std::string_view id, bool from_timer, reply& out) noexcept {
     const std::string_view model(cur.model, cur.model_len);
     answer_prefix& a = prefix_;
     if (a.len == 0 || a.created != cur.created || a.date_sec != x.now_unix || a.keep_alive != x.keep_alive ||
-        a.id_len != id.size() || std::string_view(a.model, a.model_len) != model) {
+        a.id_len != id.size() || a.dashscope != d.dashscope || std::string_view(a.model, a.model_len) != model) {
         out_buf b(x.area, x.area_cap);
         render_chat_body(b, chat_reply{id, cur.created, model});
         const size_t tail = id.size() + ORIGINAL_BODY_TAIL.size();
-        out_buf h(a.bytes, sizeof a.bytes - tail);
+        // The head without per-request lines: they go just before its Connection line.
+        char head[HEAD_BYTES];
+        out_buf h(head, sizeof head);
         render_head(h, 200, "application/json", b.len, x.keep_alive, x.date, "");
-        if (b.truncated || b.len < tail) {
+        const std::string_view connection = x.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+        if (b.truncated || b.len < tail || h.truncated || h.len < connection.size() ||
+            h.len - connection.size() + sizeof head_lines_ + connection.size() + b.len > sizeof a.bytes) {
             a.len = 0;
             return false;
         }
-        h.append(b.view().substr(0, b.len - tail));
-        if (h.truncated) {
+        a.head_len = h.len - connection.size();
+        std::memcpy(a.bytes, head, a.head_len);
+        out_buf r(a.rest, sizeof a.rest);
+        r.append(connection);
+        r.append(b.view().substr(0, b.len - tail));
+        if (r.truncated) {
             a.len = 0;
             return false;
         }
-        a.len = h.len;
+        a.rest_len = r.len;
+        a.len = a.head_len;
         a.created = cur.created;
         a.date_sec = x.now_unix;
         a.keep_alive = x.keep_alive;
+        a.dashscope = d.dashscope;
         a.id_len = uint8_t(id.size());
         std::memcpy(a.model, model.data(), model.size());
         a.model_len = cur.model_len;
     }
-    std::memcpy(a.bytes + a.len, id.data(), id.size());
-    std::memcpy(a.bytes + a.len + id.size(), ORIGINAL_BODY_TAIL.data(), ORIGINAL_BODY_TAIL.size());
-    // What whole()'s general path records, in the same order.
     uint64_t now = from_timer ? monotonic_ns() : cur.admitted_ns;
+    const std::string_view lines = request_headers(d, cur, from_timer ? now : x.now_ns);
+    char* p = a.bytes + a.head_len;
+    std::memcpy(p, lines.data(), lines.size());
+    p += lines.size();
+    std::memcpy(p, a.rest, a.rest_len);
+    p += a.rest_len;
+    std::memcpy(p, id.data(), id.size());
+    p += id.size();
+    std::memcpy(p, ORIGINAL_BODY_TAIL.data(), ORIGINAL_BODY_TAIL.size());
+    p += ORIGINAL_BODY_TAIL.size();
+    // What whole()'s general path records, in the same order.
     stats_.observe_delay((now - cur.admitted_ns) / 1000, (cur.due_ns - cur.admitted_ns) / 1000);
     worker_stats::bump(stats_.generated_tokens, ORIGINAL_COMPLETION_TOKENS);
     worker_stats::bump(cur.finish_length ? stats_.finished_length : stats_.finished_stop);
     out.kind = reply_kind::raw;
     out.status = 200;
-    out.body = std::string_view(a.bytes, a.len + id.size() + ORIGINAL_BODY_TAIL.size());
+    out.body = std::string_view(a.bytes, size_t(p - a.bytes));
     return true;
 }
 
@@ -567,6 +759,12 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
     const config& cfg = srv_.cfg;
     out.kind = reply_kind::events;
     out_buf ev(x.area, x.area_cap / 2);
+    if (cur.tokens_done == 0) {
+        // The head goes out with this step (a keep-alive, the first token, or all of a short
+        // answer): its content type and request lines.
+        out.content_type = d.dashscope ? std::string_view("text/event-stream;charset=UTF-8") : std::string_view();
+        out.headers = request_headers(d, cur, now);
+    }
     if (now < cur.due_ns && cur.tokens_done == 0) {
         ev.append(": keep-alive\n\n");
         out.body = ev.view();
