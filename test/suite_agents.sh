@@ -286,6 +286,9 @@ if start_server main RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 REASONING_TOKENS
     eq "X-Mock-Tool-Calls: 17 -> 400" "$CODE" 400
     chat "$T/o2" "$URL$V1" "$T/plain.json" -H 'X-Mock-Reasoning-Tokens: x'
     eq "X-Mock-Reasoning-Tokens: x -> 400" "$CODE" 400
+    chat "$T/o4" "$URL$V1" "$T/tools.json" -H 'X-Mock-Tool-Calls: 0'
+    eq "X-Mock-Tool-Calls: 0 with tools -> a text answer" \
+        "$CODE|$(j "$T/o4.body" '.choices[0] | "\(.finish_reason) \(.message.tool_calls // "none") \(.message.content)"')" "200|stop none $CONTENT"
     chat "$T/o3" "$URL$V1" "$T/tools.json" -H 'X-Mock-Tool-Calls: 16'
     eq "X-Mock-Tool-Calls: 16 -> 16 calls" "$CODE|$(j "$T/o3.body" '.choices[0].message.tool_calls | length')" "200|16"
     stop_server main
@@ -302,6 +305,9 @@ if start_server rounds RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 TOOL_ROUNDS=2 
     chat "$T/w3" "$URL$V1" "$T/tools_serial.json"
     eq "TOOL_CALLS=3 with parallel_tool_calls false: one call" \
         "$CODE|$(j "$T/w3.body" '.choices[0].message.tool_calls | length')" "200|1"
+    sse "$T/w4" "$URL$CM" "$T/think_s.json"
+    eq "REASONING_TOKENS default 0: enable_thinking streams no reasoning, the whole answer" \
+        "$CODE|$(js "$T/w4.json" '[.[] | select((.choices[0]?.delta.reasoning_content // "") != "")] | length')|$(deltas "$T/w4")" "200|0|$CONTENT"
     stop_server rounds
 fi
 
@@ -400,6 +406,12 @@ if start_server maxlen RESPONSE_DELAY_SECONDS=0 MAX_MODEL_LEN=10; then
     chat "$T/x2" "$URL$CM" "$T/long.json"
     eq "MAX_MODEL_LEN=10, 100-byte prompt compat: 400 DashScope's message" "$CODE|$(j "$T/x2.body" .error.message)" \
         "400|<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, 10]"
+    for nb in 40:200 41:400; do
+        body=$(printf 'a%.0s' $(seq "${nb%%:*}"))
+        mk edge "{\"model\":\"qwen-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"$body\"}]}"
+        chat "$T/xe" "$URL$V1" "$T/edge.json"
+        eq "MAX_MODEL_LEN=10: a ${nb%%:*}-byte prompt (ceil(bytes/4) vs 10) -> ${nb#*:}" "$CODE" "${nb#*:}"
+    done
     chat "$T/x3" "$URL$V1" "$T/short.json"
     eq "MAX_MODEL_LEN=10, 20-byte prompt /v1: 200" "$CODE" 200
     chat "$T/x4" "$URL$CM" "$T/short.json"
