@@ -294,8 +294,8 @@ if start_server main RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 REASONING_TOKENS
     stop_server main
 fi
 
-# ---- TOOL_ROUNDS=2, TOOL_CALLS=3 -----------------------------------------------------------
-if start_server rounds RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 TOOL_ROUNDS=2 TOOL_CALLS=3; then
+# ---- TOOL_ROUNDS=2, TOOL_CALLS=3, OUTPUT_TOKENS=40 --------------------------------------------
+if start_server rounds RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 TOOL_ROUNDS=2 TOOL_CALLS=3 OUTPUT_TOKENS=40; then
     chat "$T/w1" "$URL$V1" "$T/tools_turn.json"
     eq "TOOL_ROUNDS=2: after one tool result, another call" \
         "$CODE|$(j "$T/w1.body" '.choices[0] | "\(.finish_reason) \((.message.tool_calls | length) > 0)"')" "200|tool_calls true"
@@ -305,9 +305,27 @@ if start_server rounds RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 TOOL_ROUNDS=2 
     chat "$T/w3" "$URL$V1" "$T/tools_serial.json"
     eq "TOOL_CALLS=3 with parallel_tool_calls false: one call" \
         "$CODE|$(j "$T/w3.body" '.choices[0].message.tool_calls | length')" "200|1"
+    sse "$T/w5" "$URL$V1" "$T/tools_s.json"
+    eq "TOOL_CALLS=3 streamed: header deltas for index 0, 1, 2 in order, distinct ids" \
+        "$(js "$T/w5.json" '[.[] | .choices[]?.delta.tool_calls[]? | select((.id // "") != "")] | "\([.[].index] | tojson) \([.[].id] | unique | length)"')" "[0,1,2] 3"
+    eq "TOOL_CALLS=3 streamed: each call's fragments parse" \
+        "$(for i in 0 1 2; do args "$T/w5" $i | jq -r '.city | type' 2>/dev/null; done | tr '\n' ' ')" "string string string "
+    chat "$T/w6" "$URL$V1" "$T/plain.json"
+    eq "OUTPUT_TOKENS=40: 40 tokens, the answer text then its start again" \
+        "$(j "$T/w6.body" '"\(.usage.completion_tokens) \(.choices[0].message.content)"')" "40 ${CONTENT}我是阿里云开发的一款超大规模"
+    mk stop2 '{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}],"stop":["xyz","通义"]}'
+    chat "$T/w7" "$URL$V1" "$T/stop2.json"
+    eq "stop [xyz, 通义] with OUTPUT_TOKENS=40: cut before the first 通义, finish stop, 21 tokens" \
+        "$CODE|$(j "$T/w7.body" '"\(.choices[0].message.content) \(.choices[0].finish_reason) \(.usage.completion_tokens)"')" \
+        "200|我是阿里云开发的一款超大规模语言模型，我叫 stop 21"
+    chat "$T/w8" "$URL$V1" "$T/plain.json" -H 'X-Mock-Output-Tokens: 5'
+    eq "X-Mock-Output-Tokens: 5 -> 我是阿里云, 5 tokens" \
+        "$CODE|$(j "$T/w8.body" '"\(.choices[0].message.content) \(.usage.completion_tokens)"')" "200|我是阿里云 5"
+    chat "$T/w9" "$URL$V1" "$T/plain.json" -H 'X-Mock-Output-Tokens: x'
+    eq "X-Mock-Output-Tokens: x -> 400" "$CODE" 400
     sse "$T/w4" "$URL$CM" "$T/think_s.json"
     eq "REASONING_TOKENS default 0: enable_thinking streams no reasoning, the whole answer" \
-        "$CODE|$(js "$T/w4.json" '[.[] | select((.choices[0]?.delta.reasoning_content // "") != "")] | length')|$(deltas "$T/w4")" "200|0|$CONTENT"
+        "$CODE|$(js "$T/w4.json" '[.[] | select((.choices[0]?.delta.reasoning_content // "") != "")] | length')|$(deltas "$T/w4" | head -c ${#CONTENT})" "200|0|$CONTENT"
     stop_server rounds
 fi
 
