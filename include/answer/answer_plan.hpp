@@ -54,6 +54,7 @@ struct answer_plan {
     uint32_t choices = 1;
     uint32_t tool_calls = 0;         // > 0: the answer is this many tool calls
     uint32_t first_tool = 0;         // the named tool, or where the round-robin over the tools starts
+    uint8_t logprobs = 0;            // 0: none; else 1 + top_logprobs
 };
 
 // The whole plan: plan_decide, then plan_schedule. Draws, in this order: the at-once fault, the
@@ -100,13 +101,14 @@ struct answer_cursor {
     uint8_t choices = 1;
     uint8_t block = BLOCK_REASONING;  // the block being produced
     uint8_t calls = 0;            // tool calls (their names and arguments are in the script)
+    uint8_t logprobs = 0;         // 0: none; else 1 + top_logprobs
     fault fault_kind = fault::none;
-    bool stream = false;
-    bool include_usage = false;
-    bool original_body = false;
-    bool finish_length = false;
-    bool reasoning_shown = false;
-    bool reasoning_details = false;
+    bool stream : 1 = false;      // one byte for the six flags
+    bool include_usage : 1 = false;
+    bool original_body : 1 = false;
+    bool finish_length : 1 = false;
+    bool reasoning_shown : 1 = false;
+    bool reasoning_details : 1 = false;
     uint8_t model_len = 0;
     char model[MODEL_MAX];
 };

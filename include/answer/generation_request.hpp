@@ -19,6 +19,7 @@ inline constexpr uint32_t MAX_CHOICES = 8;
 inline constexpr uint32_t MAX_STOP_SEQUENCES = 4;
 inline constexpr uint32_t MAX_TOOLS = 128;
 inline constexpr uint32_t MAX_TOOL_CALLS = 16;
+inline constexpr uint32_t MAX_TOP_LOGPROBS = 20;
 
 enum class tool_choice_kind : uint8_t { unset, none, auto_, required, named };
 enum class response_format_kind : uint8_t { unset, text, json_object, json_schema };
@@ -49,6 +50,7 @@ struct generation_request {
     reasoning_ask reasoning = reasoning_ask::unset;  // enable_thinking, else reasoning_effort
     reasoning_ask thinking = reasoning_ask::unset;   // enable_thinking alone
     effort_level effort = effort_level::unset;
+    uint8_t logprobs = 0;        // 0: none; else 1 + top_logprobs (logprobs: true)
     std::string_view stop[MAX_STOP_SEQUENCES];  // non-empty ones only
     // The offered tools: tool i's name and its "parameters" schema (an element of the body;
     // a tool without parameters has an empty object's element).

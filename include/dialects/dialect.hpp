@@ -27,6 +27,8 @@ struct answer_meta {
     bool usage_null;         // streamed with include_usage: every chunk carries "usage":null
     bool thinking = false;   // the answer shows reasoning (content deltas then say "reasoning_content":null)
     bool dashscope = false;  // the dialect's dashscope flag, for renderers shared by both
+    uint8_t logprobs = 0;    // content tokens carry logprobs: 0 none, else 1 + top_logprobs
+    uint64_t logprob_seed = 0;
 };
 
 struct usage_counts {
@@ -76,6 +78,7 @@ struct block_ref {
     uint32_t call = 0;
     std::string_view call_id;
     std::string_view call_name;
+    uint32_t token = 0;  // a delta's token index in its block (for its logprob)
 };
 
 // A stream's end: each choice's finish, and the usage when asked for.
@@ -125,6 +128,13 @@ std::string_view format_uuid(std::string_view prefix, uint64_t hi, uint64_t lo, 
 void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noexcept;
 // The JSON-escaped text of a run (no quotes).
 void append_text_run(out_buf& o, const text_run& r) noexcept;
+// OpenAI's logprobs entry of one token: {"token":..,"logprob":..,"bytes":[..],"top_logprobs":[..]}
+// (top_logprobs with m.logprobs - 1 entries: the token itself, then its alternatives).
+void append_logprob_entry(out_buf& o, const answer_meta& m, uint32_t choice, uint32_t index,
+                          std::string_view token) noexcept;
+// {"content":[one entry per token of the run],"refusal":null}
+void append_run_logprobs(out_buf& o, const answer_meta& m, uint32_t choice, const text_run& r) noexcept;
+
 // {"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C  (the caller closes the object;
 // the reasoning details are the dialect's)
 void append_usage_counts(out_buf& o, usage_counts u) noexcept;

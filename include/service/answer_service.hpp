@@ -72,6 +72,7 @@ private:
                                                    std::string_view extra = {}) noexcept;
     [[nodiscard]] std::string_view request_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
     [[nodiscard]] std::string_view cors_line() const noexcept;
+    [[nodiscard]] uint64_t logprob_seed() const noexcept;
     [[nodiscard]] bool key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept;
     void generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                   answer_cursor& cur, reply& out) noexcept;

@@ -143,12 +143,14 @@ answer_plan plan_decide(const plan_input& in, rng& r) noexcept {
     plan_reasoning(in, p);
     plan_tools(in, p, r);
     p.choices = rq.n == 0 ? 1 : rq.n;
+    p.logprobs = rq.logprobs;
     p.json = p.tool_calls == 0 && (rq.response_format == response_format_kind::json_object ||
                                    rq.response_format == response_format_kind::json_schema);
     const bool timed = rq.stream || cfg.has_ttft || ov.has_ttft || ov.has_itl;
     p.original_body = in.original_dialect && !timed && cfg.content == content_mode::original &&
                       cfg.output_tokens == 0 && !ov.has_tokens && !rq.has_max_tokens && p.choices == 1 &&
-                      p.tool_calls == 0 && !p.json && !p.reasoning_details && rq.stop_count == 0;
+                      p.tool_calls == 0 && !p.json && !p.reasoning_details && rq.stop_count == 0 &&
+                      p.logprobs == 0;
     return p;
 }
 

@@ -581,6 +581,12 @@ bool gen_format(ctx& c, string_view fmt, out_buf& f) noexcept {
 
 // A character of a pattern atom, or of a class range list, written JSON-escaped.
 void pattern_char(ctx& c, char ch) noexcept {
+    // \n and \t atoms stand for control characters: JSON wants them escaped (found by
+    // fuzz_chat_body: a raw newline made the value invalid JSON).
+    if (ch == '\n' || ch == '\t') {
+        c.o.append(ch == '\n' ? "\\n" : "\\t");
+        return;
+    }
     if (ch == '"' || ch == '\\') { c.o.append('\\'); }
     c.o.append(ch);
 }

@@ -98,6 +98,61 @@ void append_text_run(out_buf& o, const text_run& r) noexcept {
     }
 }
 
+namespace {
+
+void append_token_fields(out_buf& o, std::string_view token, double logprob) noexcept {
+    o.append("{\"token\":\"");
+    json_escape(o, token);
+    o.append("\",\"logprob\":");
+    o.format("{:.6g}", logprob);
+    o.append(",\"bytes\":[");
+    for (size_t i = 0; i < token.size(); ++i) {
+        if (i != 0) {
+            o.append(',');
+        }
+        o.append_decimal(static_cast<unsigned char>(token[i]));
+    }
+    o.append(']');
+}
+
+}  // namespace
+
+void append_logprob_entry(out_buf& o, const answer_meta& m, uint32_t choice, uint32_t index,
+                          std::string_view token) noexcept {
+    append_token_fields(o, token, token_logprob(m.logprob_seed, choice, index, token, 0));
+    o.append(",\"top_logprobs\":[");
+    const uint32_t top = m.logprobs > 0 ? m.logprobs - 1u : 0u;
+    for (uint32_t r = 0; r < top; ++r) {
+        if (r != 0) {
+            o.append(',');
+        }
+        const std::string_view t = r == 0 ? token : alternative_token(m.logprob_seed, index, r);
+        append_token_fields(o, t, token_logprob(m.logprob_seed, choice, index, token, r));
+        o.append('}');
+    }
+    o.append("]}");
+}
+
+void append_run_logprobs(out_buf& o, const answer_meta& m, uint32_t choice, const text_run& r) noexcept {
+    o.append("{\"content\":[");
+    size_t off = r.off;
+    for (uint32_t t = 0; t < r.tokens && !r.text.empty() && !o.truncated; ++t) {
+        if (off >= r.text.size()) {
+            off = 0;
+        }
+        size_t len = token_length(r.text, off);
+        if (t + 1 == r.tokens && r.last_len != 0 && r.last_len < len) {
+            len = r.last_len;
+        }
+        if (t != 0) {
+            o.append(',');
+        }
+        append_logprob_entry(o, m, choice, t, r.text.substr(off, len));
+        off += len;
+    }
+    o.append("],\"refusal\":null}");
+}
+
 void append_usage_counts(out_buf& o, usage_counts u) noexcept {
     o.append("{\"prompt_tokens\":");
     o.append_decimal(u.prompt);

@@ -133,6 +133,13 @@ void render_chat_delta(out_buf& o, const answer_meta& m, const block_ref& b, std
         o.append(R"(,"delta":{"content":")");
         json_escape(o, text);
         o.append(m.thinking ? "\",\"reasoning_content\":null}" : "\"}");
+        if (m.logprobs != 0) {
+            o.append(R"(,"logprobs":{"content":[)");
+            append_logprob_entry(o, m, b.choice, b.token, text);
+            o.append(R"(],"refusal":null},"finish_reason":null})");
+            append_chunk_close(o, m);
+            return;
+        }
         break;
     }
     close_choice(o, m);
@@ -198,7 +205,13 @@ void render_chat_completion(out_buf& o, const answer_meta& m, const answer_body&
         o.append(b.finish[k]);
         o.append(R"(","index":)");
         o.append_decimal(k);
-        o.append(R"(,"logprobs":null})");
+        if (m.logprobs != 0 && b.call_count == 0) {
+            o.append(R"(,"logprobs":)");
+            append_run_logprobs(o, m, k, b.content[k]);
+            o.append('}');
+        } else {
+            o.append(R"(,"logprobs":null})");
+        }
     }
     o.append(R"(],"object":"chat.completion","usage":)");
     append_usage_counts(o, b.usage);

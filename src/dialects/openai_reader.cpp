@@ -90,12 +90,14 @@ bool mentions_json(simdjson::dom::array messages) noexcept {
 struct body_fields {
     enum name : uint8_t {
         messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens, n, stop, tools,
-        tool_choice, enable_thinking, reasoning_effort, response_format, parallel_tool_calls, thinking_budget, count
+        tool_choice, enable_thinking, reasoning_effort, response_format, parallel_tool_calls, thinking_budget, logprobs,
+        top_logprobs, count
     };
     // The chat-only fields: a body with none of them skips their checks in one test.
     static constexpr uint32_t AGENT = 1u << tools | 1u << tool_choice | 1u << enable_thinking |
                                       1u << reasoning_effort | 1u << response_format |
-                                      1u << parallel_tool_calls | 1u << thinking_budget;
+                                      1u << parallel_tool_calls | 1u << thinking_budget | 1u << logprobs |
+                                      1u << top_logprobs;
 
     uint32_t present = 0;  // bit per name
     // Left uninitialised: only the fields present are written (and read), so a body with few
@@ -130,9 +132,13 @@ struct body_fields {
                 take("stream", stream);
                 take("prompt", prompt);
                 break;
-            case 8: take("messages", messages); break;
+            case 8:
+                take("messages", messages);
+                take("logprobs", logprobs);
+                break;
             case 10: take("max_tokens", max_tokens); break;
             case 11: take("tool_choice", tool_choice); break;
+            case 12: take("top_logprobs", top_logprobs); break;
             case 14: take("stream_options", stream_options); break;
             case 15:
                 take("enable_thinking", enable_thinking);
@@ -237,6 +243,10 @@ bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t l
     }
     if (out.n > 1 && out.tool_count != 0) {
         err = {"n should be 1 when tools are given.", "n"};
+        return false;
+    }
+    if (out.logprobs > 1 + 5) {
+        err = {"Range of top_logprobs should be [0, 5]", "top_logprobs"};  // DashScope's limit (§0 item 21)
         return false;
     }
     if (out.response_format == response_format_kind::json_object && !out.mentions_json) {
@@ -611,6 +621,26 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
         if (out.reasoning == reasoning_ask::unset) {
             out.reasoning = out.effort <= effort_level::minimal ? reasoning_ask::off : reasoning_ask::on;
         }
+    }
+    bool want_logprobs = false;
+    if (f.given(body_fields::logprobs) && f[body_fields::logprobs].get(want_logprobs) != simdjson::SUCCESS) {
+        err = {"Invalid type for 'logprobs': expected a boolean.", "logprobs"};
+        return false;
+    }
+    if (f.given(body_fields::top_logprobs)) {
+        uint64_t top;
+        if (f[body_fields::top_logprobs].get(top) != simdjson::SUCCESS || top > MAX_TOP_LOGPROBS) {
+            err = {"Invalid 'top_logprobs': expected an integer from 0 to 20.", "top_logprobs"};
+            return false;
+        }
+        if (!want_logprobs) {
+            err = {"Invalid 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.",
+                   "top_logprobs"};
+            return false;
+        }
+        out.logprobs = uint8_t(1 + top);
+    } else if (want_logprobs) {
+        out.logprobs = 1;
     }
     if (f.given(body_fields::response_format)) {
         std::string_view type;

@@ -331,6 +331,9 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
     return h.view();
 }
 
+// The logprobs' seed: SEED, so that a seeded run reports the same values for the same tokens.
+uint64_t answer_service::logprob_seed() const noexcept { return srv_.cfg.seed != 0 ? srv_.cfg.seed : 0x6c6f6770726f6273ull; }
+
 std::string_view answer_service::cors_line() const noexcept { return {cors_line_, cors_line_len_}; }
 
 void answer_service::fail(const exchange_context& x, const dialect& d, const answer_cursor& cur, reply& out,
@@ -526,6 +529,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.reasoning_shown = plan.reasoning_shown;
     cur.reasoning_details = plan.reasoning_details;
     cur.choices = uint8_t(plan.choices);
+    cur.logprobs = plan.logprobs;
     cur.calls = uint8_t(plan.tool_calls);
     enter_block(cur, first_block(cur, BLOCK_REASONING));
     cur.last_token_ns = 0;
@@ -619,7 +623,7 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     if (cur.original_body) {
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
-        answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope};
+        answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed()};
         answer_body a;
         a.n = cur.choices;
         a.reasoning_shown = cur.reasoning_shown;
@@ -774,8 +778,10 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         return;
     }
     char idbuf[48];
+    // DashScope's chunks say "usage":null with or without include_usage (dashscope.md §0 items 6, 8).
     const answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len),
-                        cur.include_usage, cur.reasoning_shown, d.dashscope};
+                        cur.include_usage || d.dashscope, cur.reasoning_shown, d.dashscope,
+                        cur.logprobs, logprob_seed()};
     answer_script* sc = script_of(cur);
     const std::string_view text = answer_text(cur);
     const uint32_t n = cur.choices;
@@ -839,7 +845,9 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
                     sc->choice[k].last_len < len) {
                     len = sc->choice[k].last_len;
                 }
-                d.delta(ev, m, block_ref{k, block_kind::text}, text.substr(off, len));
+                block_ref b{k, block_kind::text};
+                b.token = cur.tokens_sent;
+                d.delta(ev, m, b, text.substr(off, len));
             }
         } else {
             const uint32_t i = cur.block - BLOCK_CALL;

@@ -282,3 +282,14 @@ TEST_CASE("schema_json: appends after what the buffer holds, no allocation", "[s
     REQUIRE(generate_json(s, o, r) == schema_status::ok);
     CHECK((o.view() == "x=true" || o.view() == "x=false"));
 }
+
+TEST_CASE("schema_json: a pattern's \\n and \\t atoms are escaped in the JSON string", "[schema_json]") {
+    // Found by fuzz_chat_body: the newline was written raw, so the value was not JSON.
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        const std::string v = gen_ok(R"({"type":"string","pattern":"^[a-z]+\\npy\\t$"})", seed);
+        simdjson::dom::parser p;
+        std::string_view s;
+        REQUIRE(p.parse(v).get_string().get(s) == simdjson::SUCCESS);
+        CHECK(s.find("\npy\t") != std::string_view::npos);
+    }
+}

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "answer/tokens.hpp"
 #include "dialects/openai_chat.hpp"
@@ -175,4 +176,44 @@ TEST_CASE("openai_models: one model, and whether a name is listed") {
     CHECK_FALSE(model_listed("a,b-c,d", "A"));  // names are case-sensitive
     CHECK_FALSE(model_listed("a,b-c,d", ""));
     CHECK_FALSE(model_listed("", "a"));
+}
+
+TEST_CASE("answer: logprobs in OpenAI's shape, deterministic per seed, alternatives below the token") {
+    char mem[8192];
+    answer_meta m{"chatcmpl-x", 7, "m", false};
+    m.logprobs = 1 + 3;
+    m.logprob_seed = 42;
+    out_buf a(mem, sizeof mem);
+    append_run_logprobs(a, m, 0, text_run{"ab cd", 0, 2, 0});
+    const std::string first(a.view());
+    out_buf b(mem, sizeof mem);
+    append_run_logprobs(b, m, 0, text_run{"ab cd", 0, 2, 0});
+    CHECK(std::string(b.view()) == first);  // same seed, same values
+    simdjson::dom::parser p;
+    simdjson::dom::element doc = p.parse(first);
+    simdjson::dom::array content = doc["content"].get_array().value();
+    REQUIRE(content.size() == 2);
+    std::string_view t0 = content.at(0)["token"].get_string().value();
+    CHECK(t0 == "ab");
+    simdjson::dom::array bytes = content.at(0)["bytes"].get_array().value();
+    REQUIRE(bytes.size() == 2);
+    CHECK(bytes.at(0).get_uint64().value() == 'a');
+    CHECK(content.at(1)["token"].get_string().value() == " cd");
+    const double lp = content.at(0)["logprob"].get_double().value();
+    CHECK(lp < 0);
+    simdjson::dom::array top = content.at(0)["top_logprobs"].get_array().value();
+    REQUIRE(top.size() == 3);
+    CHECK(top.at(0)["token"].get_string().value() == "ab");
+    CHECK(top.at(0)["logprob"].get_double().value() == lp);
+    double last = lp;
+    for (size_t i = 1; i < 3; ++i) {
+        const double x = top.at(i)["logprob"].get_double().value();
+        CHECK(x < last);  // sorted, the token itself first
+        last = x;
+    }
+    CHECK(std::string(doc["refusal"].type() == simdjson::dom::element_type::NULL_VALUE ? "null" : "x") == "null");
+    m.logprob_seed = 43;
+    out_buf c(mem, sizeof mem);
+    append_run_logprobs(c, m, 0, text_run{"ab cd", 0, 2, 0});
+    CHECK(std::string(c.view()) != first);  // another seed, other values
 }

@@ -4,6 +4,7 @@
 // wire change.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -161,4 +162,91 @@ TEST_CASE("golden: in-stream error event and error envelopes per status") {
         OPENAI_CHAT.error_body(e, c.status, "m", "");
         CHECK(std::string(e.view()).find(std::string("\"type\":\"") + c.type + "\"") != std::string::npos);
     }
+}
+
+namespace {
+
+// got against golden file name; with LMS_WRITE_GOLDEN=1 the file is (re)written first (a wire
+// change: review the diff).
+bool matches_golden(const char* name, const std::string& got) {
+    if (const char* w = std::getenv("LMS_WRITE_GOLDEN"); w != nullptr && std::string(w) == "1") {
+        std::ofstream(std::string("test/dialects/golden/") + name, std::ios::binary) << got;
+    }
+    return got == golden(name);
+}
+
+// The agent answers' events, rendered as the answer service emits them (see stream_step):
+// a tool-call answer of two calls, and a thinking answer (reasoning, then content).
+std::string tool_call_stream(const dialect& d, const answer_meta& m) {
+    char mem[8192];
+    out_buf o(mem, sizeof mem);
+    const block_ref c0{0, block_kind::tool_call, 0, "call_000000000000000000000001", "get_weather"};
+    const block_ref c1{0, block_kind::tool_call, 1, "call_000000000000000000000002", "get_time"};
+    d.stream_open(o, m, c0);
+    d.block_start(o, m, c0);
+    d.delta(o, m, c0, "{\"city\":");
+    d.delta(o, m, c0, "\"Paris\"}");
+    d.block_start(o, m, c1);
+    d.delta(o, m, c1, "{}");
+    const std::string_view finish[1] = {"tool_calls"};
+    const usage_counts u{5, 3};
+    d.stream_close(o, m, stream_end{1, finish, &u});
+    REQUIRE_FALSE(o.truncated);
+    return std::string(o.view());
+}
+
+std::string thinking_stream(const dialect& d, const answer_meta& m) {
+    char mem[8192];
+    out_buf o(mem, sizeof mem);
+    const block_ref r{0, block_kind::reasoning};
+    const block_ref t{0, block_kind::text};
+    d.stream_open(o, m, r);
+    d.delta(o, m, r, "Hm");
+    d.delta(o, m, r, "m");
+    d.delta(o, m, t, "Hi");
+    const std::string_view finish[1] = {"stop"};
+    const usage_counts u{5, 3, 2, true};
+    d.stream_close(o, m, stream_end{1, finish, &u});
+    REQUIRE_FALSE(o.truncated);
+    return std::string(o.view());
+}
+
+std::string tool_call_whole(const dialect& d, const answer_meta& m) {
+    char mem[4096];
+    out_buf o(mem, sizeof mem);
+    const answer_call calls[2] = {{"call_000000000000000000000001", "get_weather", "{\"city\":\"Paris\"}"},
+                                  {"call_000000000000000000000002", "get_time", "{}"}};
+    answer_body b;
+    b.finish[0] = "tool_calls";
+    b.calls = calls;
+    b.call_count = 2;
+    b.usage = usage_counts{5, 7};
+    d.whole(o, m, b);
+    REQUIRE_FALSE(o.truncated);
+    return std::string(o.view());
+}
+
+const std::string_view DS_ID = "chatcmpl-00000000-0000-4001-8000-000000000002";
+
+}  // namespace
+
+// Written from the renderers when the agent answers were added, checked against the shapes of
+// shared/reference/wire-formats.md §1.2, §1.4, §1.5 and dashscope.md §0 items 9, 16, 17.
+TEST_CASE("golden: tool-call streams and bodies, OpenAI's and DashScope's") {
+    const answer_meta m{CHAT_ID, 1700000000, "qwen-plus", true};
+    CHECK(matches_golden("openai_chat_tool_calls_stream.txt", tool_call_stream(OPENAI_CHAT, m)));
+    const answer_meta w{CHAT_ID, 1700000000, "qwen-plus", false};
+    CHECK(matches_golden("openai_chat_tool_calls_whole.txt", tool_call_whole(OPENAI_CHAT, w)));
+    // DashScope's chunks always say "usage":null (the service sets usage_null for its streams).
+    const answer_meta ds{DS_ID, 1700000000, "qwen-plus", true, false, true};
+    CHECK(matches_golden("dashscope_chat_tool_calls_stream.txt", tool_call_stream(DASHSCOPE_CHAT, ds)));
+    const answer_meta dw{DS_ID, 1700000000, "qwen-plus", false, false, true};
+    CHECK(matches_golden("dashscope_chat_tool_calls_whole.txt", tool_call_whole(DASHSCOPE_CHAT, dw)));
+}
+
+TEST_CASE("golden: thinking streams (reasoning_content, then content), OpenAI's and DashScope's") {
+    const answer_meta m{CHAT_ID, 1700000000, "qwen-plus", true, true, false};
+    CHECK(matches_golden("openai_chat_thinking_stream.txt", thinking_stream(OPENAI_CHAT, m)));
+    const answer_meta ds{DS_ID, 1700000000, "qwen-plus", true, true, true};
+    CHECK(matches_golden("dashscope_chat_thinking_stream.txt", thinking_stream(DASHSCOPE_CHAT, ds)));
 }

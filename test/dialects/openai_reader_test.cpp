@@ -308,3 +308,26 @@ TEST_CASE("chat body: DashScope's compatible-mode limits (n 1..4, n 1 with tools
     const std::string body = m + R"("response_format":{"type":"json_object"}})";
     CHECK(read_chat_request(r, body.data(), body.size(), q, e));
 }
+
+TEST_CASE("chat body: logprobs and top_logprobs (0..20; DashScope 0..5; top needs logprobs)") {
+    json_body_parser r(65536);
+    generation_request q;
+    body_error e;
+    const std::string m = R"({"messages":[{"role":"user","content":"hi"}],)";
+    REQUIRE(read(r, m + R"("logprobs":true})", q, e));
+    CHECK(q.logprobs == 1);
+    REQUIRE(read(r, m + R"("logprobs":false})", q, e));
+    CHECK(q.logprobs == 0);
+    REQUIRE(read(r, m + R"("logprobs":true,"top_logprobs":20})", q, e));
+    CHECK(q.logprobs == 21);
+    CHECK_FALSE(read(r, m + R"("logprobs":true,"top_logprobs":21})", q, e));
+    CHECK(std::string(e.param) == "top_logprobs");
+    CHECK_FALSE(read(r, m + R"("top_logprobs":2})", q, e));
+    CHECK(std::string(e.param) == "top_logprobs");
+    CHECK_FALSE(read(r, m + R"("logprobs":"yes"})", q, e));
+    CHECK(std::string(e.param) == "logprobs");
+    auto ds = [&](const std::string& body) { return read_dashscope_chat_request(r, body.data(), body.size(), q, e); };
+    REQUIRE(ds(m + R"("logprobs":true,"top_logprobs":5})"));
+    CHECK_FALSE(ds(m + R"("logprobs":true,"top_logprobs":6})"));
+    CHECK(std::string(e.message) == "Range of top_logprobs should be [0, 5]");
+}
