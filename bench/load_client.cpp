@@ -566,8 +566,9 @@ void load::sse_feed(uint32_t i, const char* p, size_t n) {
     }
 }
 
-// One whole SSE event received at rx_ns_: [DONE], an error, a content token, or other (the
-// role event, the finish event, the usage event, ": keep-alive" comments).
+// One whole SSE event received at rx_ns_: [DONE], an error, a token (content, reasoning or a
+// tool call's arguments), or other (the role event, a call's first event, the finish event,
+// the usage event, ": keep-alive" comments).
 void load::sse_event_done(uint32_t i) {
     conn& c = conns_[i];
     std::string_view ev(sse_[i].buf, sse_[i].len);
@@ -584,9 +585,13 @@ void load::sse_event_done(uint32_t i) {
         c.sse_error = true;
         return;
     }
-    static constexpr std::string_view key = "\"content\":\"";
-    size_t at = data.find(key);
-    if (at == std::string_view::npos || at + key.size() >= data.size() || data[at + key.size()] == '"') {
+    // A token is a non-empty content, reasoning_content or tool-call arguments fragment (all on
+    // the ITL schedule); the first delta of a call ("arguments":"") and the role event are not.
+    auto token_in = [&](std::string_view key) {
+        size_t at = data.find(key);
+        return at != std::string_view::npos && at + key.size() < data.size() && data[at + key.size()] != '"';
+    };
+    if (!token_in("\"content\":\"") && !token_in("\"reasoning_content\":\"") && !token_in("\"arguments\":\"")) {
         return;
     }
     const uint64_t t = rx_ns_;

@@ -22,6 +22,11 @@ source "$ROOT/test/lib.sh"
 BODY=$T/chat.json
 printf '%s' '{"model":"qwen-plus","messages":[{"role":"user","content":"Hello"}]}' >"$BODY"
 printf '%s' '{"model":"qwen-plus","messages":[]}' >"$T/bad.json"
+# Agent answers: generated tool arguments, JSON content, n with stop, logprobs, reasoning.
+TOOL='{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Paris","Oslo"]},"days":{"type":"integer","minimum":1,"maximum":7},"tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":3}},"required":["city","days"],"additionalProperties":false}}}'
+printf '%s' '{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}],"tools":['"$TOOL"'],"tool_choice":"required"}' >"$T/tools.json"
+printf '%s' '{"model":"qwen-plus","messages":[{"role":"user","content":"hi json"}],"n":3,"stop":"\u963f\u91cc","logprobs":true,"top_logprobs":3,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"t":{"type":"number"}},"required":["t"]}}}}' >"$T/agent.json"
+printf '%s' '{"model":"qwen-plus","stream":true,"enable_thinking":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}],"tools":['"$TOOL"']}' >"$T/agent_stream.json"
 
 # ---- 1. the slot limiter's unit test under TSan ------------------------------------------------
 # Catch2 v2's assertion macros are not thread-safe and slot_limiter_test.cpp asserts inside its
@@ -160,12 +165,13 @@ for i in range(n):
         sys.exit("unexpected answer: %r" % data[:40])
 PY
 }
-streams() {  # streams PORT CONNS EACH: CONNS connections in parallel, each reading EACH streamed answers
-    python3 - "$1" "$2" "$3" <<'PY'
+streams() {  # streams PORT CONNS EACH [BODY-FILE [PATH]]: CONNS connections in parallel, each reading EACH streamed answers
+    python3 - "$1" "$2" "$3" "${4:-}" "${5:-/v1/chat/completions}" <<'PY'
 import socket, sys, threading
 port, conns, each = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-body = b'{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}'
-req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+body = open(sys.argv[4], "rb").read() if sys.argv[4] else b'{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+path = sys.argv[5].encode()
+req = (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
        % len(body)) + body
 errors = []
 def one():
@@ -197,15 +203,18 @@ PY
 if [ ! -x build/llm-mock-server-alloc ]; then
     fail "alloc: zero allocations" "build/llm-mock-server-alloc not built"
 else
-    if launch alloc0 build/llm-mock-server-alloc -- --worker-threads 2 --response-delay-seconds 0; then
+    if launch alloc0 build/llm-mock-server-alloc -- --worker-threads 2 --response-delay-seconds 0 --reasoning-tokens 8; then
         # Warm-up: every path once per worker, so that whatever is lazily set up is set up.
         ab_ok 2000 -k -n 2000 -c 32 -p "$BODY" -T application/json "$URL/v1/chat/completions" >/dev/null
         ab_ok 200 -n 200 -c 8 -p "$BODY" -T application/json "$URL/v1/chat/completions" >/dev/null
         ab_ok 200 -k -n 200 -c 8 -p "$T/bad.json" -T application/json "$URL/v1/chat/completions" >/dev/null
         ab_ok 100 -k -n 100 -c 4 "$URL/health" >/dev/null
         raw_errors "$SRV_PORT" 50
+        ab_ok 100 -k -n 100 -c 4 -p "$T/tools.json" -T application/json "$URL/v1/chat/completions" >/dev/null
+        ab_ok 100 -k -n 100 -c 4 -p "$T/agent.json" -T application/json "$URL/compatible-mode/v1/chat/completions" >/dev/null
         stream_ok=0
         streams "$SRV_PORT" 4 1 >/dev/null 2>&1 && stream_ok=1
+        streams "$SRV_PORT" 4 1 "$T/agent_stream.json" /compatible-mode/v1/chat/completions >/dev/null 2>&1
         startup=$(alloc_count)
         echo "info - alloc: $startup allocations from startup to the end of the warm-up"
         window "10,000 keep-alive chat requests, delay 0 (ab -k -c 32)" \
@@ -216,8 +225,14 @@ else
             ab_ok 1000 -k -n 1000 -c 8 -p "$T/bad.json" -T application/json "$URL/v1/chat/completions"
         window "300 framing errors (400, lingering close)" raw_errors "$SRV_PORT" 300
         window "500 GET /health" ab_ok 500 -k -n 500 -c 4 "$URL/health"
+        window "1,000 tool-call answers (generated arguments, keep-alive)" \
+            ab_ok 1000 -k -n 1000 -c 8 -p "$T/tools.json" -T application/json "$URL/v1/chat/completions"
+        window "1,000 agent answers on compatible-mode (n 3, stop, logprobs, json_schema content)" \
+            ab_ok 1000 -k -n 1000 -c 8 -p "$T/agent.json" -T application/json "$URL/compatible-mode/v1/chat/completions"
         if [ $stream_ok = 1 ]; then
             window "100 streamed answers (stream: true; 20 connections x 5)" streams "$SRV_PORT" 20 5
+            window "100 streamed agent answers (thinking, then tool-call fragments; 20 x 5)" \
+                streams "$SRV_PORT" 20 5 "$T/agent_stream.json" /compatible-mode/v1/chat/completions
         else
             skip "alloc: streamed answers" "the server does not stream"
         fi

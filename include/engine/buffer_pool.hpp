@@ -41,7 +41,9 @@ private:
     size_t stride_;
     size_t count_;
     size_t in_use_ = 0;
-    pool_buffer* free_ = nullptr;
+    size_t fresh_ = 0;              // buffers never lent start here (in stride units)
+    char* base_ = nullptr;
+    pool_buffer* free_ = nullptr;   // given back, reused first
     std::unique_ptr<char[]> memory_;
 };
 

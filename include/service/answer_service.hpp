@@ -28,7 +28,9 @@ struct dialect;
 class answer_service {
 public:
     // Throws at startup only (std::bad_alloc).
-    answer_service(server& s, unsigned index, buffer_pool& buffers);
+    // scripts: one answer script buffer per connection the worker may hold (so an answer never
+    // waits for one); their pages are touched only when first used.
+    answer_service(server& s, unsigned index, uint32_t max_connections);
     answer_service(const answer_service&) = delete;
     answer_service& operator=(const answer_service&) = delete;
 
@@ -60,6 +62,8 @@ private:
         bool stream = false;
     };
     static constexpr uint32_t MAX_API_KEYS = 32;
+    // An answer script's room: tool calls' names and arguments, JSON content, echoed text.
+    static constexpr size_t SCRIPT_BYTES = 16384;
     static constexpr size_t HEAD_BYTES = 512;
 
     // In the dialect's envelope (DashScope's with its request_id, SSE-framed for a stream's
@@ -112,7 +116,7 @@ private:
 
     server& srv_;
     worker_stats& stats_;
-    buffer_pool& buffers_;
+    buffer_pool scripts_;  // the cursors' scripts (SCRIPT_BYTES each)
     const unsigned index_;
     json_body_parser body_parser_;  // the readers' one JSON parser
     embedding_request embedding_;  // one /v1/embeddings request being answered

@@ -95,7 +95,7 @@ script_status build_script(const generation_request& rq, answer_plan& p, std::st
     out_buf o(s.bytes(), cap);
     std::string_view text = server_text;
     if (p.echo) {
-        o.append(rq.last_user.substr(0, cap / 2));
+        o.append(rq.last_user.substr(0, cap > 4096 ? cap - 4096 : cap / 2));  // room left for the rest
         s.text_off = 0;
         s.text_len = uint32_t(o.len);
         text = std::string_view(s.bytes(), o.len);

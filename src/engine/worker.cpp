@@ -51,7 +51,7 @@ worker::worker(server& s, unsigned index, int listen_fd, uint32_t max_connection
       listen_fd_(listen_fd),
       wheel_(now_tick()),
       buffers_(read_buffers, read_buffer_bytes(s.cfg) - BODY_PADDING, BODY_PADDING),
-      service_(s, index, buffers_),
+      service_(s, index, max_connections),
       conns_(max_connections) {
     limits_.max_body_bytes = s.cfg.max_body_bytes;
     read_capacity_ = buffers_.capacity() - PARSER_BYTES;

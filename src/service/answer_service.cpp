@@ -56,8 +56,8 @@ void respond(reply& out, int status, std::string_view content_type, std::string_
 
 }  // namespace
 
-answer_service::answer_service(server& s, unsigned index, buffer_pool& buffers)
-    : srv_(s), stats_(s.stats[index]), buffers_(buffers), index_(index), body_parser_(s.cfg.max_body_bytes), rng_(1) {
+answer_service::answer_service(server& s, unsigned index, uint32_t max_connections)
+    : srv_(s), stats_(s.stats[index]), scripts_(max_connections, SCRIPT_BYTES, 0), index_(index), body_parser_(s.cfg.max_body_bytes), rng_(1) {
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     id_seed_ = splitmix64(uint64_t(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 20) ^ uint64_t(getpid()));
@@ -386,7 +386,7 @@ bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool&
 
 void answer_service::end(answer_cursor& cur) noexcept {
     if (cur.script != nullptr) {
-        buffers_.release(cur.script);
+        scripts_.release(cur.script);
         cur.script = nullptr;
     }
 }
@@ -489,7 +489,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     if (script_wanted(body, plan)) {
         // The echoed text, the choices' runs, tool calls and JSON go into a lent buffer: the
         // request's bytes go back now.
-        cur.script = buffers_.acquire();
+        cur.script = scripts_.acquire();
         if (cur.script == nullptr) {
             refuse(503, "The server has no buffer free for this answer. Retry later.", "", retry_headers);
             return;
@@ -497,7 +497,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         answer_script* sc = ::new (cur.script->data()) answer_script;
         bool needed = true;
         const script_status st =
-            build_script(body, plan, srv_.text, *sc, buffers_.capacity() - sizeof(answer_script), rng_, needed);
+            build_script(body, plan, srv_.text, *sc, scripts_.capacity() - sizeof(answer_script), rng_, needed);
         if (st != script_status::ok || !needed) {
             end(cur);
         }
@@ -852,7 +852,10 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         } else {
             const uint32_t i = cur.block - BLOCK_CALL;
             char id[29];
-            const block_ref call{0, block_kind::tool_call, i, call_id(cur, i, id), sc->call_name(i)};
+            // The id and name only in the call's first event (its fragments carry neither).
+            const block_ref call = cur.tokens_sent == 0
+                                       ? block_ref{0, block_kind::tool_call, i, call_id(cur, i, id), sc->call_name(i)}
+                                       : block_ref{0, block_kind::tool_call, i};
             const std::string_view args = sc->call_args(i);
             const size_t len = token_length(args, cur.text_off);
             for (uint32_t k = 0; k < n; ++k) {
