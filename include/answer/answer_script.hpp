@@ -58,7 +58,10 @@ enum class script_status : uint8_t { ok, too_large, bad_schema };
 
 // Whether the plan needs a script (else the cursor alone describes the answer; a stop
 // sequence may still turn out not to occur: build_script then says so in needed).
-[[nodiscard]] bool script_wanted(const generation_request& rq, const answer_plan& p) noexcept;
+// Inline: it runs on every request.
+[[nodiscard]] inline bool script_wanted(const generation_request& rq, const answer_plan& p) noexcept {
+    return p.echo || p.tool_calls != 0 || p.json || p.choices > 1 || rq.stop_count != 0;
+}
 
 // Writes the script for the plan into s (whose bytes() hold cap bytes): copies the echoed text,
 // generates the tool calls' arguments and the JSON content (p.tokens becomes their token

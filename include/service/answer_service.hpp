@@ -105,6 +105,7 @@ private:
         size_t len = 0;       // 0: nothing rendered
         size_t head_len = 0;  // the head before its per-request lines
         size_t rest_len = 0;
+        size_t rid_off = 0;   // OpenAI: where the request id's digits go in the cached head; 0: not cached
         bool keep_alive = false;
         bool dashscope = false;
         uint8_t id_len = 0;
@@ -120,6 +121,7 @@ private:
     const unsigned index_;
     json_body_parser body_parser_;  // the readers' one JSON parser
     embedding_request embedding_;  // one /v1/embeddings request being answered
+    generation_request request_;   // the request being admitted (valid during on_request only)
     rng rng_;
     uint64_t id_seed_;
     uint64_t id_counter_ = 0;

@@ -85,10 +85,6 @@ void append_escaped_run(out_buf& o, std::string_view text, uint32_t tokens) noex
 
 }  // namespace
 
-bool script_wanted(const generation_request& rq, const answer_plan& p) noexcept {
-    return p.echo || p.tool_calls != 0 || p.json || p.choices > 1 || rq.stop_count != 0;
-}
-
 script_status build_script(const generation_request& rq, answer_plan& p, std::string_view server_text,
                            answer_script& s, size_t cap, rng& r, bool& needed) noexcept {
     s = answer_script{};

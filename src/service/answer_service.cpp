@@ -303,8 +303,9 @@ std::string_view answer_service::answer_id(const dialect& d, const answer_cursor
 
 std::string_view answer_service::request_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
     const uint64_t hi = splitmix64(id_seed_ + cur.id_n), lo = splitmix64(cur.id_n ^ ~id_seed_);
-    // DashScope's is the UUID of the body's id; OpenAI's "req_" + 32 hex digits of its own.
-    return d.dashscope ? format_uuid("", hi, lo, out) : format_answer_id("req_", splitmix64(hi), splitmix64(lo), out);
+    // DashScope's is the UUID of the body's id; OpenAI's "req_" + the body id's 32 hex digits
+    // (one draw per answer; the original body's cached head depends on it).
+    return d.dashscope ? format_uuid("", hi, lo, out) : format_answer_id("req_", hi, lo, out);
 }
 
 std::string_view answer_service::request_headers(const dialect& d, const answer_cursor& cur, uint64_t now_ns,
@@ -427,7 +428,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         return;
     }
     const http_request& rq = p.request();
-    generation_request body;
+    generation_request& body = request_;  // reused: the reader resets it (one initialisation, not two)
     auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers,
                       std::string_view code = {}) {
         srv_.slots.release();
@@ -531,7 +532,9 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.choices = uint8_t(plan.choices);
     cur.logprobs = plan.logprobs;
     cur.calls = uint8_t(plan.tool_calls);
-    enter_block(cur, first_block(cur, BLOCK_REASONING));
+    // Most answers are one plain text block: no search for it.
+    enter_block(cur, !cur.reasoning_shown && cur.calls == 0 && cur.tokens_total != 0 ? BLOCK_CONTENT
+                                                                                     : first_block(cur, BLOCK_REASONING));
     cur.last_token_ns = 0;
     cur.itl_us = plan.itl_us;
     cur.original_body = plan.original_body;
@@ -686,13 +689,28 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
         a.head_len = h.len - connection.size();
         std::memcpy(a.bytes, head, a.head_len);
         out_buf r(a.rest, sizeof a.rest);
+        a.rid_off = 0;
+        if (!d.dashscope) {
+            // OpenAI's lines are fixed-length (x-request-id: req_ + the id's 32 hex digits, and
+            // the CORS line): they are part of the cached head, with a slot for the digits.
+            out_buf f(a.bytes + a.head_len, sizeof a.bytes - a.head_len);
+            f.append("x-request-id: req_");
+            a.rid_off = a.head_len + f.len;
+            f.append(id.substr(id.size() - 32));
+            f.append("\r\n");
+            f.append(cors_line());
+            a.head_len += f.len;
+        }
         r.append(connection);
         r.append(b.view().substr(0, b.len - tail));
-        if (r.truncated) {
+        if (r.truncated || a.head_len + r.len + HEAD_BYTES > sizeof a.bytes) {
             a.len = 0;
             return false;
         }
         a.rest_len = r.len;
+        if (a.rid_off != 0) {
+            std::memcpy(a.bytes + a.head_len, a.rest, a.rest_len);  // all cached: the id is the only gap
+        }
         a.len = a.head_len;
         a.created = cur.created;
         a.date_sec = x.now_unix;
@@ -703,12 +721,19 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
         a.model_len = cur.model_len;
     }
     uint64_t now = from_timer ? monotonic_ns() : cur.admitted_ns;
-    const std::string_view lines = request_headers(d, cur, from_timer ? now : x.now_ns);
-    char* p = a.bytes + a.head_len;
-    std::memcpy(p, lines.data(), lines.size());
-    p += lines.size();
-    std::memcpy(p, a.rest, a.rest_len);
-    p += a.rest_len;
+    char* p;
+    if (a.rid_off != 0) {
+        // The same bytes request_headers() writes on the general path: its digits are the id's.
+        std::memcpy(a.bytes + a.rid_off, id.data() + id.size() - 32, 32);
+        p = a.bytes + a.head_len + a.rest_len;
+    } else {
+        const std::string_view lines = request_headers(d, cur, from_timer ? now : x.now_ns);
+        p = a.bytes + a.head_len;
+        std::memcpy(p, lines.data(), lines.size());
+        p += lines.size();
+        std::memcpy(p, a.rest, a.rest_len);
+        p += a.rest_len;
+    }
     std::memcpy(p, id.data(), id.size());
     p += id.size();
     std::memcpy(p, ORIGINAL_BODY_TAIL.data(), ORIGINAL_BODY_TAIL.size());
