@@ -27,10 +27,14 @@ struct script_call {
 // A choice's content run: its start in the text (then, while streaming, its next token's
 // offset), its tokens, and the cut of its last token (0: whole).
 struct script_choice {
-    uint32_t off = 0;
+    uint32_t start = 0;     // where its run begins (kept)
+    uint32_t off = 0;       // its next token while streaming
     uint32_t tokens = 0;
     uint32_t last_len = 0;
     bool stopped = false;  // a stop sequence ended it (finish_reason "stop")
+    uint8_t stop_index = 0;  // which one (the request's stop[stop_index]; its text is stop_off/stop_len)
+    uint32_t stop_off = 0;
+    uint32_t stop_len = 0;
 };
 
 struct answer_script {
@@ -48,6 +52,9 @@ struct answer_script {
     }
     [[nodiscard]] std::string_view call_name(uint32_t i) const noexcept {
         return {bytes() + call[i].name_off, call[i].name_len};
+    }
+    [[nodiscard]] std::string_view stop_text(uint32_t k) const noexcept {
+        return {bytes() + choice[k].stop_off, choice[k].stop_len};
     }
     [[nodiscard]] std::string_view call_args(uint32_t i) const noexcept {
         return {bytes() + call[i].args_off, call[i].args_len};

@@ -65,6 +65,7 @@ struct answer_body {
     text_run reasoning[MAX_CHOICES];
     text_run content[MAX_CHOICES];
     std::string_view finish[MAX_CHOICES];
+    std::string_view stop_sequence[MAX_CHOICES];  // the stop sequence that ended the choice, if one did
     const answer_call* calls = nullptr;
     uint32_t call_count = 0;
     usage_counts usage{0, 0};
@@ -81,15 +82,20 @@ struct block_ref {
     uint32_t token = 0;  // a delta's token index in its block (for its logprob)
 };
 
-// A stream's end: each choice's finish, and the usage when asked for.
+// A stream's end: each choice's finish, the usage when asked for, and the whole answer (for the
+// dialects whose closing event repeats it: the Responses API's response.completed).
 struct stream_end {
     uint32_t n = 1;
     const std::string_view* finish;
     const usage_counts* usage;  // null: no usage chunk
+    const answer_body* body = nullptr;
 };
 
 struct dialect {
-    std::string_view id_prefix;  // "chatcmpl-", "cmpl-": at most 16 bytes
+    std::string_view id_prefix;  // "chatcmpl-", "cmpl-", "msg_", "resp_": at most 16 bytes
+    std::string_view call_prefix;        // tool-call ids: "call_" or "toolu_" (+ 24 alphanumerics)
+    std::string_view request_id_header;  // "x-request-id" (OpenAI, DashScope) or "request-id" (Anthropic)
+    int overload_status;                 // a full server's answer: 503 (OpenAI), 529 (Anthropic)
     // The original service's fixed body is this dialect's answer when nothing asks otherwise.
     bool has_original_body;
     // DashScope's compatible mode: its ids, headers, rules and shapes where they differ from OpenAI's.
@@ -107,12 +113,16 @@ struct dialect {
     void (*stream_open)(out_buf& o, const answer_meta& m, const block_ref& first) noexcept;
     void (*block_start)(out_buf& o, const answer_meta& m, const block_ref& b) noexcept;
     void (*delta)(out_buf& o, const answer_meta& m, const block_ref& b, std::string_view text) noexcept;
-    void (*block_end)(out_buf& o, const answer_meta& m, const block_ref& b) noexcept;
+    // A block's end; body is the whole answer (its runs and calls) for the dialects that repeat
+    // a block's text when it ends (the Responses API's *.done events).
+    void (*block_end)(out_buf& o, const answer_meta& m, const block_ref& b, const answer_body& body) noexcept;
     // The finishes, the usage when asked for, and the end marker.
     void (*stream_close)(out_buf& o, const answer_meta& m, const stream_end& e) noexcept;
 
-    // The error envelope for status, and the in-stream error event.
-    void (*error_body)(out_buf& o, int status, std::string_view message, std::string_view param) noexcept;
+    // The error envelope for status (code empty: the status's own; request_id for the envelopes
+    // that carry it), and the in-stream error event.
+    void (*error_envelope)(out_buf& o, int status, std::string_view message, std::string_view param,
+                           std::string_view code, std::string_view request_id) noexcept;
     void (*stream_error)(out_buf& o, std::string_view message) noexcept;
 };
 

@@ -29,6 +29,10 @@ void render_openai_error(out_buf& o, int status, std::string_view message, std::
 void render_openai_error_code(out_buf& o, int status, std::string_view message, std::string_view param,
                               std::string_view code) noexcept;
 
+// The OpenAI envelope in the dialect table's shape (OpenAI's body has no request id).
+void render_openai_envelope(out_buf& o, int status, std::string_view message, std::string_view param,
+                            std::string_view code, std::string_view request_id) noexcept;
+
 // DashScope's compatible-mode envelope (dashscope.md §0 item 12, §6.3), in its key order:
 // {"error":{"code":..,"param":..,"message":..,"type":..},"request_id":".."}; code empty: the
 // one DashScope sends for the status (400 invalid_parameter_error, 401 invalid_api_key, 404

@@ -7,7 +7,10 @@
 
 namespace lms {
 
-enum class route : uint8_t { chat, completions, embeddings, models, health, metrics, not_found, bad_request, count_ };
+enum class route : uint8_t {
+    chat, completions, embeddings, models, health, metrics, not_found, bad_request, responses, messages, count_tokens,
+    count_
+};
 [[nodiscard]] const char* route_label(route r) noexcept;
 
 // The statuses a request is counted under, each with a fixed index: 200, every 400..599 (an

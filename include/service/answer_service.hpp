@@ -24,6 +24,8 @@
 namespace lms {
 
 struct dialect;
+struct answer_body;
+struct answer_call;
 
 class answer_service {
 public:
@@ -92,7 +94,12 @@ private:
     void stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out) noexcept;
     [[nodiscard]] std::string_view answer_text(const answer_cursor& cur) const noexcept;
     [[nodiscard]] std::string_view answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept;
-    [[nodiscard]] std::string_view call_id(const answer_cursor& cur, uint32_t i, char out[29]) const noexcept;
+    [[nodiscard]] std::string_view call_id(const dialect& d, const answer_cursor& cur, uint32_t i,
+                                           char out[32]) const noexcept;
+    // The whole answer as the dialects render it (whole bodies, and the streams' closing and
+    // block-end events); calls and ids are the caller's storage.
+    void fill_body(const dialect& d, const answer_cursor& cur, answer_body& a, answer_call* calls,
+                   char (*ids)[32]) const noexcept;
     [[nodiscard]] uint32_t block_tokens(const answer_cursor& cur, uint8_t b) const noexcept;
     [[nodiscard]] uint8_t first_block(const answer_cursor& cur, uint8_t b) const noexcept;
     void enter_block(answer_cursor& cur, uint8_t b) const noexcept;

@@ -12,14 +12,14 @@ namespace lms {
 
 struct dialect;
 
-enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics };
+enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown
     bool method_ok;          // false: 405 with allow
     std::string_view allow;  // the Allow header's value for the path
     handler_kind h = handler_kind::none;
-    const dialect* d = nullptr;  // handler_kind::generate: the dialect that reads and renders
+    const dialect* d = nullptr;  // generate, count_tokens: the dialect that reads (and renders)
     uint8_t row = 0;             // the row's index (route_dialect(row) == d)
     std::string_view rest;       // handler_kind::model: the path after /v1/models/ (still %-encoded)
 };

@@ -63,6 +63,7 @@ void cut_at_stop(std::string_view text, const generation_request& rq, script_cho
                 c.tokens = part != 0 ? j + 1 : j;
                 c.last_len = uint32_t(part);
                 c.stopped = true;
+                c.stop_index = uint8_t(i);
                 return;
             }
         }
@@ -155,9 +156,17 @@ script_status build_script(const generation_request& rq, answer_plan& p, std::st
     for (uint32_t k = 0; k < p.choices; ++k) {
         script_choice& c = s.choice[k];
         c.off = k == 0 || p.json ? 0 : token_offset(text, k * CHOICE_SHIFT);
+        c.start = c.off;
         c.tokens = p.tokens;
         if (rq.stop_count != 0 && p.tool_calls == 0) {
             cut_at_stop(text, rq, c);
+            if (c.stopped) {
+                // Its text is kept: Anthropic's answer names the stop sequence.
+                c.stop_off = uint32_t(o.len);
+                o.append(rq.stop[c.stop_index]);
+                c.stop_len = o.truncated ? 0 : uint32_t(o.len - c.stop_off);
+                s.used = uint32_t(o.len);
+            }
             stopped = stopped || c.stopped;
         }
         longest = c.tokens > longest ? c.tokens : longest;

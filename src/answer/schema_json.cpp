@@ -13,6 +13,18 @@
 // schemas already in the view), then every keyword is read across all its members: types
 // intersect, bounds take the tightest, properties and required unite. Recursion happens only
 // from a value into its children, one level of SCHEMA_MAX_DEPTH per level of the value.
+//
+// Cost: a schema object's keywords are read in one pass over its keys (keys: dispatch on the
+// key's length, then one fixed-length compare), never by one lookup per keyword. A value
+// reads each member of its view twice: once for what every value needs (read_view: $ref,
+// allOf, anyOf/oneOf, const, enum, type), once for its type's keywords. An object's names are
+// matched against required, the other members' properties and additionalProperties in chunks
+// of 64 (name_chunk: a bit per name, the search starting after the last match, so lists in the
+// same order cost O(1) a name); O(N*M) only when the orders differ.
+//
+// Stack: what stays live while a child is generated is small (gen, gen_object with its
+// emit_property, or gen_array); the 488-byte keys and the 1 KiB name_chunk live only in
+// [[gnu::noinline]] helpers that return before the recursion goes on.
 
 namespace lms {
 namespace {
@@ -27,25 +39,32 @@ using std::string_view;
 enum : uint8_t { T_NULL = 1, T_BOOL = 2, T_OBJ = 4, T_ARR = 8, T_STR = 16, T_INT = 32, T_NUM = 64, T_ALL = 127 };
 constexpr double BIG = 9007199254740991.0;  // 2^53 - 1: integers stay exact in a double
 
+
+// k is known to be N - 1 bytes long: a compare the compiler expands in place.
+template <size_t N>
+bool is(string_view k, const char (&lit)[N]) noexcept {
+    return std::memcmp(k.data(), lit, N - 1) == 0;
+}
 uint8_t type_bit(string_view t) noexcept {
-    if (t == "null") { return T_NULL; }
-    if (t == "boolean") { return T_BOOL; }
-    if (t == "object") { return T_OBJ; }
-    if (t == "array") { return T_ARR; }
-    if (t == "string") { return T_STR; }
-    if (t == "integer") { return T_INT; }
-    if (t == "number") { return T_NUM | T_INT; }  // every integer is a number
-    return 0;
+    switch (t.size()) {
+        case 4: return is(t, "null") ? T_NULL : 0;
+        case 5: return is(t, "array") ? T_ARR : 0;
+        case 6:
+            if (is(t, "string")) { return T_STR; }
+            if (is(t, "object")) { return T_OBJ; }
+            return is(t, "number") ? T_NUM | T_INT : 0;  // every integer is a number
+        case 7: return is(t, "integer") ? T_INT : is(t, "boolean") ? T_BOOL : 0;
+        default: return 0;
+    }
+}
+// The number of bits set (no popcnt in the baseline x86-64 target: __builtin_popcount is a call).
+int bit_count(uint64_t x) noexcept {
+    x = x - ((x >> 1) & 0x5555555555555555);
+    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f;
+    return int((x * 0x0101010101010101) >> 56);
 }
 
-bool field(element s, string_view k, element& out) noexcept {
-    object o;
-    return s.get_object().get(o) == SUCCESS && o.at_key(k).get(out) == SUCCESS;
-}
-bool num_field(element s, string_view k, double& d) noexcept {
-    element e;
-    return field(s, k, e) && e.is_number() && e.get_double().get(d) == SUCCESS;
-}
 bool is_false(element s) noexcept {
     bool b;
     return s.get_bool().get(b) == SUCCESS && !b;
@@ -84,9 +103,106 @@ uint8_t value_type(element e) noexcept {
     }
 }
 // The types s declares (0 when "type" names none), T_ALL when it does not say.
-uint8_t declared_types(element s) noexcept {
+
+// ---- keywords: one pass over a schema object ---------------------------------------------------
+
+enum kw : uint8_t {
+    K_TYPE, K_ENUM, K_CONST, K_REF, K_ALL_OF, K_ANY_OF, K_ONE_OF, K_NOT, K_DEFS, K_DEFINITIONS,
+    K_PROPERTIES, K_REQUIRED, K_ADDITIONAL_PROPERTIES, K_MIN_PROPERTIES, K_MAX_PROPERTIES,
+    K_ITEMS, K_PREFIX_ITEMS, K_ADDITIONAL_ITEMS, K_MIN_ITEMS, K_MAX_ITEMS, K_UNIQUE_ITEMS,
+    K_MIN_LENGTH, K_MAX_LENGTH, K_PATTERN, K_FORMAT,
+    K_MINIMUM, K_MAXIMUM, K_EXCLUSIVE_MINIMUM, K_EXCLUSIVE_MAXIMUM, K_MULTIPLE_OF,
+    K_COUNT  // and any other key
+};
+static_assert(K_COUNT <= 32, "keys::has is a 32-bit mask");
+
+[[gnu::always_inline]] inline kw keyword(string_view k) noexcept {
+    switch (k.size()) {
+        case 3: return is(k, "not") ? K_NOT : K_COUNT;
+        case 4: return is(k, "type") ? K_TYPE : is(k, "enum") ? K_ENUM : is(k, "$ref") ? K_REF : K_COUNT;
+        case 5:
+            if (is(k, "items")) { return K_ITEMS; }
+            if (is(k, "const")) { return K_CONST; }
+            if (is(k, "allOf")) { return K_ALL_OF; }
+            if (is(k, "anyOf")) { return K_ANY_OF; }
+            if (is(k, "oneOf")) { return K_ONE_OF; }
+            return is(k, "$defs") ? K_DEFS : K_COUNT;
+        case 6: return is(k, "format") ? K_FORMAT : K_COUNT;
+        case 7: return is(k, "minimum") ? K_MINIMUM : is(k, "maximum") ? K_MAXIMUM : is(k, "pattern") ? K_PATTERN : K_COUNT;
+        case 8: return is(k, "required") ? K_REQUIRED : is(k, "minItems") ? K_MIN_ITEMS : is(k, "maxItems") ? K_MAX_ITEMS : K_COUNT;
+        case 9: return is(k, "minLength") ? K_MIN_LENGTH : is(k, "maxLength") ? K_MAX_LENGTH : K_COUNT;
+        case 10: return is(k, "properties") ? K_PROPERTIES : is(k, "multipleOf") ? K_MULTIPLE_OF : K_COUNT;
+        case 11:
+            if (is(k, "uniqueItems")) { return K_UNIQUE_ITEMS; }
+            return is(k, "prefixItems") ? K_PREFIX_ITEMS : is(k, "definitions") ? K_DEFINITIONS : K_COUNT;
+        case 13: return is(k, "minProperties") ? K_MIN_PROPERTIES : is(k, "maxProperties") ? K_MAX_PROPERTIES : K_COUNT;
+        case 15: return is(k, "additionalItems") ? K_ADDITIONAL_ITEMS : K_COUNT;
+        case 16:
+            if (is(k, "exclusiveMinimum")) { return K_EXCLUSIVE_MINIMUM; }
+            return is(k, "exclusiveMaximum") ? K_EXCLUSIVE_MAXIMUM : K_COUNT;
+        case 20: return is(k, "additionalProperties") ? K_ADDITIONAL_PROPERTIES : K_COUNT;
+        default: return K_COUNT;
+    }
+}
+
+// The type a keyword implies in an untyped schema (T_ALL: none).
+constexpr uint8_t IMPLIES[K_COUNT + 1] = {
+    T_ALL, T_ALL, T_ALL, T_ALL, T_ALL, T_ALL, T_ALL, T_ALL, T_ALL, T_ALL,  // type .. definitions
+    T_OBJ, T_OBJ, T_OBJ, T_OBJ, T_OBJ,                                     // properties .. maxProperties
+    T_ARR, T_ARR, T_ALL, T_ARR, T_ARR, T_ARR,                              // items .. uniqueItems
+    T_STR, T_STR, T_STR, T_STR,                                            // minLength .. format
+    T_NUM | T_INT, T_NUM | T_INT, T_NUM | T_INT, T_NUM | T_INT, T_NUM | T_INT,
+    T_ALL};
+
+// One schema object's keywords, read in one pass; the first of duplicate keys counts (as
+// at_key finds it). Not an object (a boolean schema, a $ref to something else): none.
+struct keys {
+    uint32_t has = 0;        // bit per kw
+    uint8_t implied = T_ALL;  // what the first type-implying key implies
+    // Left uninitialised: only the keywords present are written and read (an element is
+    // trivially copyable and destructible), so a schema with few keys pays for few.
+    union slot {
+        element e;
+        slot() noexcept {}
+    } v[K_COUNT];
+
+    keys() noexcept = default;  // none
+    explicit keys(element s) noexcept { read(s); }
+    // flatten: simdjson's iterator step (after_element) is otherwise a call per key.
+    [[gnu::flatten]] void read(element s) noexcept {
+        has = 0, implied = T_ALL;
+        object o;
+        if (s.get_object().get(o) != SUCCESS) { return; }
+        for (auto kv : o) {
+            kw k = keyword(kv.key);
+            if (implied == T_ALL) { implied = IMPLIES[k]; }
+            if (k == K_COUNT || (has >> k & 1)) { continue; }
+            has |= 1u << k;
+            v[k].e = kv.value;
+        }
+    }
+    [[nodiscard]] bool get(kw k, element& e) const noexcept {
+        if (!(has >> k & 1)) { return false; }
+        e = v[k].e;
+        return true;
+    }
+    [[nodiscard]] bool num(kw k, double& d) const noexcept {
+        return (has >> k & 1) && v[k].e.is_number() && v[k].e.get_double().get(d) == SUCCESS;
+    }
+    [[nodiscard]] bool arr(kw k, array& a) const noexcept { return (has >> k & 1) && v[k].e.get_array().get(a) == SUCCESS; }
+    [[nodiscard]] bool obj(kw k, object& o) const noexcept { return (has >> k & 1) && v[k].e.get_object().get(o) == SUCCESS; }
+    [[nodiscard]] bool str(kw k, string_view& s) const noexcept { return (has >> k & 1) && v[k].e.get_string().get(s) == SUCCESS; }
+    // Present and the boolean b.
+    [[nodiscard]] bool flag(kw k, bool b) const noexcept {
+        bool x = false;
+        return (has >> k & 1) && v[k].e.get_bool().get(x) == SUCCESS && x == b;
+    }
+};
+
+// The types k declares (0 when "type" names none), T_ALL when it does not say.
+uint8_t declared_types(const keys& k) noexcept {
     element t;
-    if (!field(s, "type", t)) { return T_ALL; }
+    if (!k.get(K_TYPE, t)) { return T_ALL; }
     string_view n;
     if (t.get_string().get(n) == SUCCESS) { return type_bit(n); }
     array a;
@@ -98,36 +214,18 @@ uint8_t declared_types(element s) noexcept {
     }
     return m;
 }
-// What s accepts at most: its "type", else the types of its const/enum values.
-uint8_t accepted_types(element s) noexcept {
-    uint8_t m = declared_types(s);
+// What k accepts at most: its "type", else the types of its const/enum values.
+uint8_t accepted_types(const keys& k) noexcept {
+    uint8_t m = declared_types(k);
     element e;
     array a;
-    if (field(s, "const", e)) { return m & value_type(e); }
-    if (field(s, "enum", e) && e.get_array().get(a) == SUCCESS) {
+    if (k.get(K_CONST, e)) { return m & value_type(e); }
+    if (k.arr(K_ENUM, a)) {
         uint8_t v = 0;
         for (element x : a) { v |= value_type(x); }
         return m & v;
     }
     return m;
-}
-// The type an untyped schema's keywords imply (T_ALL when none do).
-uint8_t implied_types(element s) noexcept {
-    object o;
-    if (s.get_object().get(o) != SUCCESS) { return T_ALL; }
-    for (auto kv : o) {
-        string_view k = kv.key;
-        if (k == "properties" || k == "required" || k == "additionalProperties" || k == "minProperties" ||
-            k == "maxProperties") {
-            return T_OBJ;
-        }
-        if (k == "items" || k == "prefixItems" || k == "minItems" || k == "maxItems" || k == "uniqueItems") { return T_ARR; }
-        if (k == "minLength" || k == "maxLength" || k == "format" || k == "pattern") { return T_STR; }
-        if (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum" || k == "multipleOf") {
-            return T_NUM | T_INT;
-        }
-    }
-    return T_ALL;
 }
 
 // A JSON pointer fragment ("#", "#/$defs/a~1b", "#/items/0") resolved against root.
@@ -238,29 +336,28 @@ bool write_element(out_buf& o, element e, int depth) noexcept {
     }
 }
 
+
 // ---- check_schema ----------------------------------------------------------------------------
 
-enum class sub : uint8_t { one, one_or_list, list, map };
-struct sub_keyword {
-    string_view name;
-    sub kind;
-};
-constexpr sub_keyword SUBSCHEMAS[] = {
-    {"properties", sub::map},    {"$defs", sub::map},        {"definitions", sub::map},
-    {"items", sub::one_or_list}, {"prefixItems", sub::list}, {"additionalItems", sub::one},
-    {"additionalProperties", sub::one}, {"anyOf", sub::list}, {"oneOf", sub::list},
-    {"allOf", sub::list},        {"not", sub::one},
-};
-constexpr string_view PAIRS[][2] = {
-    {"minimum", "maximum"}, {"minLength", "maxLength"}, {"minItems", "maxItems"}, {"minProperties", "maxProperties"}};
-
-constexpr string_view BOUNDS[] = {"minimum",   "maximum",  "exclusiveMinimum", "exclusiveMaximum", "minLength",
-                                  "maxLength", "minItems", "maxItems",         "minProperties",    "maxProperties"};
-bool is_bound(string_view k) noexcept {
-    for (string_view b : BOUNDS) {
-        if (b == k) { return true; }
+enum class sub : uint8_t { none, one, one_or_list, list, map };
+// How each keyword holds schemas (none: it holds none).
+constexpr sub SUBSCHEMAS[K_COUNT + 1] = {
+    sub::none, sub::none, sub::none, sub::none, sub::list, sub::list, sub::list, sub::one, sub::map, sub::map,  // type .. definitions
+    sub::map,  sub::none, sub::one,  sub::none, sub::none,                                                     // properties .. maxProperties
+    sub::one_or_list, sub::list, sub::one, sub::none, sub::none, sub::none,                                     // items .. uniqueItems
+    sub::none, sub::none, sub::none, sub::none,                                                                // minLength .. format
+    sub::none, sub::none, sub::none, sub::none, sub::none, sub::none};
+// The bounds: pair p is the keywords PAIR_LO[p] and PAIR_LO[p] + 1 (min below max, or refused).
+constexpr kw PAIR_LO[] = {K_MINIMUM, K_MIN_LENGTH, K_MIN_ITEMS, K_MIN_PROPERTIES};
+constexpr string_view PAIR_NAME[] = {"minimum", "minLength", "minItems", "minProperties"};
+static_assert(K_MAXIMUM == K_MINIMUM + 1 && K_MAX_LENGTH == K_MIN_LENGTH + 1 && K_MAX_ITEMS == K_MIN_ITEMS + 1 &&
+              K_MAX_PROPERTIES == K_MIN_PROPERTIES + 1);
+// The pair of a min/max keyword (-1: none), and whether it is the max.
+int pair_of(kw w) noexcept {
+    for (int p = 0; p < 4; p++) {
+        if (w == PAIR_LO[p] || w == PAIR_LO[p] + 1) { return p; }
     }
-    return false;
+    return -1;
 }
 
 struct checker {
@@ -284,9 +381,15 @@ int value_depth(element e, int depth) noexcept {
     array a;
     object o;
     if (e.get_array().get(a) == SUCCESS) {
-        for (element x : a) { m = std::max(m, value_depth(x, depth + 1)); }
+        for (element x : a) {
+            if (x.is_array() || x.is_object()) { m = std::max(m, value_depth(x, depth + 1)); }
+            else { m = std::max(m, depth + 1); }
+        }
     } else if (e.get_object().get(o) == SUCCESS) {
-        for (auto kv : o) { m = std::max(m, value_depth(kv.value, depth + 1)); }
+        for (auto kv : o) {
+            if (kv.value.is_array() || kv.value.is_object()) { m = std::max(m, value_depth(kv.value, depth + 1)); }
+            else { m = std::max(m, depth + 1); }
+        }
     }
     return m;
 }
@@ -319,63 +422,88 @@ const char* check_sub(checker& k, element v, sub kind, int depth) noexcept {
     return nullptr;
 }
 
+
 const char* check(checker& k, element s, int depth) noexcept {
     if (depth > SCHEMA_MAX_DEPTH) { return "Invalid schema: nested deeper than 24 levels"; }
     if (s.is_bool()) { return depth == 0 && is_false(s) ? "Invalid schema: false accepts no value" : nullptr; }
     object o;
     if (s.get_object().get(o) != SUCCESS) { return "Invalid schema: a schema must be an object or a boolean"; }
+    double bound[8];      // the first minimum, maximum, minLength, ... (PAIR_LO order, min then max)
+    uint8_t bounds = 0;   // bit per bound[] slot
     for (auto kv : o) {
         string_view key = kv.key;
+        kw w = keyword(key);
+        if (w == K_COUNT) { continue; }
         element v = kv.value;
         size_t at = push(k, key);
         const char* err = nullptr;
         string_view str;
         array a;
-        if (key == "type") {
-            if (v.get_string().get(str) == SUCCESS) {
-                if (!type_bit(str)) { err = "Invalid schema: unknown type"; }
-            } else if (v.get_array().get(a) == SUCCESS && a.size() > 0) {
-                for (element x : a) {
-                    if (x.get_string().get(str) != SUCCESS || !type_bit(str)) { err = "Invalid schema: unknown type"; }
+        switch (w) {
+            case K_TYPE:
+                if (v.get_string().get(str) == SUCCESS) {
+                    if (!type_bit(str)) { err = "Invalid schema: unknown type"; }
+                } else if (v.get_array().get(a) == SUCCESS && a.size() > 0) {
+                    for (element x : a) {
+                        if (x.get_string().get(str) != SUCCESS || !type_bit(str)) { err = "Invalid schema: unknown type"; }
+                    }
+                } else {
+                    err = "Invalid schema: type must be a string or a non-empty array of strings";
                 }
-            } else {
-                err = "Invalid schema: type must be a string or a non-empty array of strings";
-            }
-        } else if (key == "required") {
-            if (v.get_array().get(a) != SUCCESS) {
-                err = "Invalid schema: required must be an array of strings";
-            } else {
-                for (element x : a) {
-                    if (!x.is_string()) { err = "Invalid schema: required must be an array of strings"; }
+                break;
+            case K_REQUIRED:
+                if (v.get_array().get(a) != SUCCESS) {
+                    err = "Invalid schema: required must be an array of strings";
+                } else {
+                    for (element x : a) {
+                        if (!x.is_string()) { err = "Invalid schema: required must be an array of strings"; }
+                    }
                 }
+                break;
+            case K_ENUM:
+                if (v.get_array().get(a) != SUCCESS || a.size() == 0) { err = "Invalid schema: enum must be a non-empty array"; }
+                else if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: enum nested deeper than 24 levels"; }
+                break;
+            case K_CONST:
+                if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: const nested deeper than 24 levels"; }
+                break;
+            case K_REF: {
+                element t;
+                if (v.get_string().get(str) != SUCCESS || !resolve(k.root, str, t)) {
+                    err = "Invalid schema: $ref does not resolve (only local '#...' references are supported)";
+                }
+                break;
             }
-        } else if (key == "enum") {
-            if (v.get_array().get(a) != SUCCESS || a.size() == 0) { err = "Invalid schema: enum must be a non-empty array"; }
-            else if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: enum nested deeper than 24 levels"; }
-        } else if (key == "const") {
-            if (value_depth(v, depth) > SCHEMA_MAX_DEPTH) { err = "Invalid schema: const nested deeper than 24 levels"; }
-        } else if (key == "$ref") {
-            element t;
-            if (v.get_string().get(str) != SUCCESS || !resolve(k.root, str, t)) {
-                err = "Invalid schema: $ref does not resolve (only local '#...' references are supported)";
+            case K_MULTIPLE_OF: {
+                double m = 0;
+                if (!v.is_number() || v.get_double().get(m) != SUCCESS || !(m > 0)) { err = "Invalid schema: multipleOf must be a number above 0"; }
+                break;
             }
-        } else if (key == "multipleOf") {
-            double m = 0;
-            if (!v.is_number() || v.get_double().get(m) != SUCCESS || !(m > 0)) { err = "Invalid schema: multipleOf must be a number above 0"; }
-        } else if (is_bound(key)) {
-            if (!v.is_number() && !(key.substr(0, 9) == "exclusive" && v.is_bool())) { err = "Invalid schema: a bound must be a number"; }
-        } else {
-            for (const sub_keyword& w : SUBSCHEMAS) {
-                if (w.name == key) { err = check_sub(k, v, w.kind, depth); }
+            case K_EXCLUSIVE_MINIMUM:
+            case K_EXCLUSIVE_MAXIMUM:
+                if (!v.is_number() && !v.is_bool()) { err = "Invalid schema: a bound must be a number"; }
+                break;
+            case K_MINIMUM: case K_MAXIMUM: case K_MIN_LENGTH: case K_MAX_LENGTH:
+            case K_MIN_ITEMS: case K_MAX_ITEMS: case K_MIN_PROPERTIES: case K_MAX_PROPERTIES: {
+                double d = 0;
+                if (!v.is_number() || v.get_double().get(d) != SUCCESS) {
+                    err = "Invalid schema: a bound must be a number";
+                    break;
+                }
+                int p = pair_of(w), slot = 2 * p + (w != PAIR_LO[p]);
+                if (!(bounds >> slot & 1)) { bound[slot] = d, bounds |= uint8_t(1u << slot); }
+                break;
             }
+            default:
+                if (SUBSCHEMAS[w] != sub::none) { err = check_sub(k, v, SUBSCHEMAS[w], depth); }
+                break;
         }
         if (err) { return err; }
         pop(k, at);
     }
-    for (const auto& p : PAIRS) {
-        double lo = 0, hi = 0;
-        if (num_field(s, p[0], lo) && num_field(s, p[1], hi) && lo > hi) {
-            push(k, p[0]);
+    for (int p = 0; bounds && p < 4; p++) {
+        if ((bounds >> 2 * p & 3) == 3 && bound[2 * p] > bound[2 * p + 1]) {
+            push(k, PAIR_NAME[p]);
             return "Invalid schema: a minimum above its maximum accepts no value";
         }
     }
@@ -385,14 +513,19 @@ const char* check(checker& k, element s, int depth) noexcept {
 // ---- generation ------------------------------------------------------------------------------
 
 struct view {
-    element m[SCHEMA_MAX_VIEW];
+    // Uninitialised past n: a view is made per value, and 16 elements cost 32 stores.
+    union slot {
+        element e;
+        slot() noexcept {}
+    } s_[SCHEMA_MAX_VIEW];
     int n = 0;
+    [[nodiscard]] element m(int i) const noexcept { return s_[i].e; }
     void add(element e) noexcept {
         if (e.is_bool() && !is_false(e)) { return; }  // true adds nothing
         for (int i = 0; i < n; i++) {
-            if (same(m[i], e)) { return; }
+            if (same(s_[i].e, e)) { return; }
         }
-        if (n < SCHEMA_MAX_VIEW) { m[n++] = e; }
+        if (n < SCHEMA_MAX_VIEW) { s_[n++].e = e; }
     }
 };
 
@@ -409,32 +542,46 @@ struct ctx {
     }
 };
 
+// s with its $ref followed once (s itself when it has none that resolves).
+element deref(const ctx& c, element s) noexcept {
+    element e, t;
+    string_view ref;
+    object o;
+    if (s.get_object().get(o) == SUCCESS && o.at_key("$ref").get(e) == SUCCESS && e.get_string().get(ref) == SUCCESS &&
+        resolve(c.root, ref, t)) {
+        return t;
+    }
+    return s;
+}
+// The single value k pins: its const, or an enum of one member.
+bool pinned(const keys& k, element& x) noexcept {
+    array one;
+    if (k.get(K_CONST, x)) { return true; }
+    if (!k.arr(K_ENUM, one) || one.size() != 1) { return false; }
+    x = one.at(0).value_unsafe();
+    return true;
+}
+
 // Whether a value of branch a can never be accepted by branch b (the oneOf rule).
 bool excludes(ctx& c, element a, element b) noexcept {
-    element ra, rb, pa, pb, e;
-    string_view ref;
-    if (field(a, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, ra)) { a = ra; }
-    if (field(b, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, rb)) { b = rb; }
-    uint8_t ta = accepted_types(a);  // what a generates: its type, else what its keywords imply
-    if (ta == T_ALL) { ta = implied_types(a); }
-    if ((ta & accepted_types(b)) == 0) { return true; }
-    object props;
+    a = deref(c, a), b = deref(c, b);
+    keys ka(a), kb(b);
+    uint8_t ta = accepted_types(ka);  // what a generates: its type, else what its keywords imply
+    if (ta == T_ALL) { ta = ka.implied; }
+    if ((ta & accepted_types(kb)) == 0) { return true; }
+    object pa, pb;
     array req;
-    if (field(a, "properties", pa) && pa.get_object().get(props) == SUCCESS && field(a, "required", e) &&
-        e.get_array().get(req) == SUCCESS) {
+    bool b_props = kb.obj(K_PROPERTIES, pb);
+    if (ka.obj(K_PROPERTIES, pa) && ka.arr(K_REQUIRED, req) && b_props) {
         for (element name : req) {
             string_view n;
             element sa, sb, x, y;
-            if (name.get_string().get(n) != SUCCESS || props.at_key(n).get(sa) != SUCCESS) { continue; }
-            if (!field(sa, "const", x)) {
-                array one;
-                if (!field(sa, "enum", y) || y.get_array().get(one) != SUCCESS || one.size() != 1) { continue; }
-                x = one.at(0).value_unsafe();
-            }
-            if (!field(b, "properties", pb) || !field(pb, n, sb)) { continue; }
+            if (name.get_string().get(n) != SUCCESS || pa.at_key(n).get(sa) != SUCCESS) { continue; }
+            if (!pinned(keys(sa), x) || pb.at_key(n).get(sb) != SUCCESS) { continue; }
+            keys ks(sb);
             array en;
-            if (field(sb, "const", y) && !scalar_eq(x, y)) { return true; }
-            if (field(sb, "enum", y) && y.get_array().get(en) == SUCCESS) {
+            if (ks.get(K_CONST, y) && !scalar_eq(x, y)) { return true; }
+            if (ks.arr(K_ENUM, en)) {
                 bool in = false;
                 for (element z : en) { in = in || scalar_eq(x, z); }
                 if (!in) { return true; }
@@ -442,25 +589,29 @@ bool excludes(ctx& c, element a, element b) noexcept {
         }
     }
     // b requires a name that a forbids.
-    if (field(b, "required", e) && e.get_array().get(req) == SUCCESS && field(a, "additionalProperties", pa) &&
-        is_false(pa)) {
+    if (kb.arr(K_REQUIRED, req) && ka.flag(K_ADDITIONAL_PROPERTIES, false)) {
+        bool a_props = ka.obj(K_PROPERTIES, pa);
         for (element name : req) {
             string_view n;
             element x;
-            if (name.get_string().get(n) == SUCCESS && !(field(a, "properties", pb) && field(pb, n, x))) { return true; }
+            if (name.get_string().get(n) == SUCCESS && !(a_props && pa.at_key(n).get(x) == SUCCESS)) { return true; }
         }
     }
     return false;
 }
+
+uint8_t accepted_types(element s) noexcept { return accepted_types(keys(s)); }
 
 element pick_branch(ctx& c, const view& v, array branches, bool one_of, int depth) noexcept {
     size_t n = branches.size(), start = c.below(n);
     element first, b;
     first = branches.at(start).value_unsafe();
     uint8_t have = T_ALL;
-    for (int i = 0; i < v.n; i++) { have &= declared_types(v.m[i]); }
-    for (element x : branches) {
-        if (c.small(depth) && accepted_types(x) == T_NULL) { return x; }  // the end of a recursion
+    for (int i = 0; i < v.n; i++) { have &= declared_types(keys(v.m(i))); }
+    if (c.small(depth)) {
+        for (element x : branches) {
+            if (accepted_types(x) == T_NULL) { return x; }  // the end of a recursion
+        }
     }
     for (size_t k = 0; k < n; k++) {
         b = branches.at((start + k) % n).value_unsafe();
@@ -476,37 +627,44 @@ element pick_branch(ctx& c, const view& v, array branches, bool one_of, int dept
     return first;
 }
 
-// Adds what the members imply — $ref targets, allOf members, one anyOf/oneOf branch — in
-// place, breadth first: bounded by SCHEMA_MAX_VIEW, and a $ref cycle meets schemas already in.
-void expand(ctx& c, view& v, int depth) noexcept {
-    for (int i = 0; i < v.n; i++) {
-        element s = v.m[i], e, t;
-        string_view ref;
-        array a;
-        if (field(s, "$ref", e) && e.get_string().get(ref) == SUCCESS && resolve(c.root, ref, t)) { v.add(t); }
-        if (field(s, "allOf", e) && e.get_array().get(a) == SUCCESS) {
-            for (element x : a) { v.add(x); }
+// A member of enum a of one of types, else its member at a random start.
+bool write_enum(ctx& c, element e, uint8_t types, int depth) noexcept {
+    array a = e.get_array().value_unsafe();
+    size_t n = a.size(), start = c.below(n), j = 0;
+    element first, pick;
+    bool found = false;
+    for (element x : a) {  // from start to the end, then from 0 to start: one walk each
+        if (j == start) { first = x; }
+        if (j++ >= start && (value_type(x) & types)) {
+            pick = x, found = true;
+            break;
         }
-        if (field(s, "anyOf", e) && e.get_array().get(a) == SUCCESS && a.size()) { v.add(pick_branch(c, v, a, false, depth)); }
-        if (field(s, "oneOf", e) && e.get_array().get(a) == SUCCESS && a.size()) { v.add(pick_branch(c, v, a, true, depth)); }
+    }
+    j = 0;
+    for (element x : a) {
+        if (found || j++ >= start) { break; }
+        if (value_type(x) & types) { pick = x, found = true; }
+    }
+    return write_element(c.o, found ? pick : first, depth);
+}
+
+// The tightest of a numeric keyword (lowest when low, else highest) into out.
+void tighten(const keys& k, kw w, bool low, bool& any, double& out) noexcept {
+    double d;
+    if (k.num(w, d) && (!any || (low ? d < out : d > out))) {
+        out = d;
+        any = true;
     }
 }
 
-// The tightest of a numeric keyword across the view (lowest when low, else highest).
-bool tightest(const view& v, string_view key, bool low, double& out) noexcept {
-    bool any = false;
-    for (int i = 0; i < v.n; i++) {
-        double d;
-        if (num_field(v.m[i], key, d) && (!any || (low ? d < out : d > out))) {
-            out = d;
-            any = true;
-        }
-    }
-    return any;
+// Member i's keys: k0 for member 0 (read once per value by value_core), else read into tmp.
+const keys& keys_of(const view& v, const keys& k0, int i, keys& tmp) noexcept {
+    if (i == 0) { return k0; }
+    tmp.read(v.m(i));
+    return tmp;
 }
 
 schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept;
-
 // ---- strings ---
 
 constexpr string_view WORDS[] = {"example", "text", "sample", "report", "blue", "update", "meeting", "project",
@@ -687,40 +845,39 @@ bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
     return true;
 }
 
-schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noexcept {
+
+[[gnu::noinline]] schema_status gen_string(ctx& c, const view& v, const keys& k0, int depth, string_view hint) noexcept {
     double dmin = 0, dmax = BIG;
-    (void)tightest(v, "minLength", false, dmin);
-    (void)tightest(v, "maxLength", true, dmax);
+    bool any_min = false, any_max = false, has_pattern = false, has_format = false;
+    string_view pattern, format;
+    keys tmp;
+    for (int i = 0; i < v.n; i++) {
+        const keys& k = keys_of(v, k0, i, tmp);
+        tighten(k, K_MIN_LENGTH, false, any_min, dmin);
+        tighten(k, K_MAX_LENGTH, true, any_max, dmax);
+        if (!has_pattern) { has_pattern = k.str(K_PATTERN, pattern); }  // the first member's that has one
+        if (!has_format) { has_format = k.str(K_FORMAT, format); }
+    }
     size_t min_l = size_t(std::max(0.0, std::ceil(dmin))), max_l = size_t(std::min(BIG, std::floor(dmax)));
     size_t start = c.o.len;
-    element e;
-    string_view s;
-    for (int i = 0; i < v.n; i++) {
-        if (field(v.m[i], "pattern", e) && e.get_string().get(s) == SUCCESS) {
-            c.o.append('"');
-            size_t body = c.o.len;
-            if (gen_pattern(c, s, depth)) {
-                size_t n = 0;  // code points (ASCII): an escaped character counts once
-                for (size_t j = body; j < c.o.len; j++, n++) { j += c.o.p[j] == '\\'; }
-                if (n >= min_l && n <= max_l) {
-                    c.o.append('"');
-                    return schema_status::ok;
-                }
+    if (has_pattern) {
+        c.o.append('"');
+        size_t body = c.o.len;
+        if (gen_pattern(c, pattern, depth)) {
+            size_t n = 0;  // code points (ASCII): an escaped character counts once
+            for (size_t j = body; j < c.o.len; j++, n++) { j += c.o.p[j] == '\\'; }
+            if (n >= min_l && n <= max_l) {
+                c.o.append('"');
+                return schema_status::ok;
             }
-            c.o.len = start;
-            break;
         }
+        c.o.len = start;
     }
     char fb[48];
     out_buf f(fb, sizeof fb);
-    for (int i = 0; i < v.n; i++) {
-        if (field(v.m[i], "format", e) && e.get_string().get(s) == SUCCESS) {
-            if (gen_format(c, s, f) && !f.truncated && f.len >= min_l && f.len <= max_l) {
-                write_string(c.o, f.view());
-                return schema_status::ok;
-            }
-            break;
-        }
+    if (has_format && gen_format(c, format, f) && !f.truncated && f.len >= min_l && f.len <= max_l) {
+        write_string(c.o, f.view());
+        return schema_status::ok;
     }
     // Plain words: a phrase of 1 to 3 words (a name or a city when the property says so),
     // padded with more words to minLength, cut at maxLength.
@@ -743,7 +900,6 @@ schema_status gen_string(ctx& c, const view& v, int depth, string_view hint) noe
     c.o.append('"');
     return schema_status::ok;
 }
-
 // ---- numbers ---
 
 // A multiple of m in [lo, hi] that also passes the validators' (x / m) integer test.
@@ -762,19 +918,19 @@ bool multiple_in(ctx& c, double lo, double hi, double m, bool integer, double& o
     return false;
 }
 
-schema_status gen_number(ctx& c, const view& v, bool integer, int depth) noexcept {
+
+[[gnu::noinline]] schema_status gen_number(ctx& c, const view& v, const keys& k0, bool integer, int depth) noexcept {
     double lo = -BIG, hi = BIG, x, m = 0;
     bool lo_x = false, hi_x = false, has_lo = false, has_hi = false;
+    keys tmp;
     for (int i = 0; i < v.n; i++) {
-        element s = v.m[i], e;
-        bool b = false;
-        bool d4_lo = field(s, "exclusiveMinimum", e) && e.get_bool().get(b) == SUCCESS && b;
-        bool d4_hi = field(s, "exclusiveMaximum", e) && e.get_bool().get(b) == SUCCESS && b;
-        if (num_field(s, "minimum", x) && (!has_lo || x > lo || (x == lo && d4_lo))) { lo = x, lo_x = d4_lo, has_lo = true; }
-        if (num_field(s, "exclusiveMinimum", x) && (!has_lo || x >= lo)) { lo = x, lo_x = true, has_lo = true; }
-        if (num_field(s, "maximum", x) && (!has_hi || x < hi || (x == hi && d4_hi))) { hi = x, hi_x = d4_hi, has_hi = true; }
-        if (num_field(s, "exclusiveMaximum", x) && (!has_hi || x <= hi)) { hi = x, hi_x = true, has_hi = true; }
-        if (m == 0 && num_field(s, "multipleOf", x) && x > 0) { m = x; }
+        const keys& k = keys_of(v, k0, i, tmp);
+        bool d4_lo = k.flag(K_EXCLUSIVE_MINIMUM, true), d4_hi = k.flag(K_EXCLUSIVE_MAXIMUM, true);
+        if (k.num(K_MINIMUM, x) && (!has_lo || x > lo || (x == lo && d4_lo))) { lo = x, lo_x = d4_lo, has_lo = true; }
+        if (k.num(K_EXCLUSIVE_MINIMUM, x) && (!has_lo || x >= lo)) { lo = x, lo_x = true, has_lo = true; }
+        if (k.num(K_MAXIMUM, x) && (!has_hi || x < hi || (x == hi && d4_hi))) { hi = x, hi_x = d4_hi, has_hi = true; }
+        if (k.num(K_EXCLUSIVE_MAXIMUM, x) && (!has_hi || x <= hi)) { hi = x, hi_x = true, has_hi = true; }
+        if (m == 0 && k.num(K_MULTIPLE_OF, x) && x > 0) { m = x; }
     }
     lo = std::clamp(lo, -BIG, BIG), hi = std::clamp(hi, -BIG, BIG);
     bool small = c.small(depth);
@@ -824,150 +980,345 @@ schema_status gen_number(ctx& c, const view& v, bool integer, int depth) noexcep
 
 // ---- objects and arrays ---
 
-// Where name is declared: the first member whose properties has it (-1: none); its schema in e.
-int declared(const view& v, string_view name, element& e) noexcept {
-    for (int i = 0; i < v.n; i++) {
-        element p;
-        if (field(v.m[i], "properties", p) && field(p, name, e)) { return i; }
-    }
-    return -1;
+// One member's object keywords.
+struct obj_kw {
+    object props;
+    array req;
+    element addl;  // additionalProperties
+    bool has_props = false, has_req = false, has_addl = false;
+};
+obj_kw obj_parts(const keys& k) noexcept {
+    obj_kw m;
+    m.has_props = k.obj(K_PROPERTIES, m.props);
+    m.has_req = k.arr(K_REQUIRED, m.req);
+    m.has_addl = k.get(K_ADDITIONAL_PROPERTIES, m.addl);
+    return m;
 }
-bool required(const view& v, string_view name) noexcept {
-    for (int i = 0; i < v.n; i++) {
-        element r;
-        array a;
-        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) { continue; }
-        for (element x : a) {
-            string_view n;
-            if (x.get_string().get(n) == SUCCESS && n == name) { return true; }
+[[gnu::noinline]] obj_kw read_obj(element s) noexcept { return obj_parts(keys(s)); }
+// Member j's object keywords: member 0's are read once per object (m0).
+obj_kw member(const view& v, const obj_kw& m0, int j) noexcept { return j == 0 ? m0 : read_obj(v.m(j)); }
+
+// Up to 64 names, a bit each in the masks below. O(1) a lookup when names are looked up in
+// the order they are listed (the search starts after the last match), O(n) otherwise.
+constexpr int CHUNK = 64;
+struct name_chunk {
+    union slot {  // uninitialised past n
+        string_view s;
+        slot() noexcept {}
+    } name_[CHUNK];
+    int n = 0, cursor = 0;
+    [[nodiscard]] string_view name(int p) const noexcept { return name_[p].s; }
+    [[nodiscard]] uint64_t all() const noexcept { return n == CHUNK ? ~uint64_t(0) : (uint64_t(1) << n) - 1; }
+    int find(string_view s) noexcept {  // the position of s, -1 when absent
+        for (int k = 0, p = cursor; k < n; k++, p = p + 1 == n ? 0 : p + 1) {
+            string_view x = name_[p].s;
+            if (x.size() == s.size() && std::memcmp(x.data(), s.data(), s.size()) == 0) {
+                cursor = p + 1 == n ? 0 : p + 1;
+                return p;
+            }
+        }
+        return -1;
+    }
+};
+// The names that are keys of o; those whose schema is false also in falses.
+uint64_t keys_in(name_chunk& ch, object o, uint64_t& falses) noexcept {
+    uint64_t in = 0;
+    for (auto at = o.begin(), end = o.end(); at != end; ++at) {
+        int p = ch.find(at.key());
+        if (p < 0) { continue; }
+        in |= uint64_t(1) << p;
+        if (is_false(at.value())) { falses |= uint64_t(1) << p; }
+    }
+    return in;
+}
+// The names that are strings of a.
+uint64_t strings_in(name_chunk& ch, array a) noexcept {
+    uint64_t in = 0;
+    for (element x : a) {
+        string_view s;
+        int p = x.get_string().get(s) == SUCCESS ? ch.find(s) : -1;
+        if (p >= 0) { in |= uint64_t(1) << p; }
+    }
+    return in;
+}
+
+// What the view says of a chunk of member i's property names: a bit per name.
+struct name_masks {
+    uint64_t first = 0;  // declared by no earlier member (each name is emitted once, for its first)
+    uint64_t req = 0;    // in some member's required
+    uint64_t ok = 0;     // allowed by every member: not false in its properties, and not outside
+                         // the properties of one with additionalProperties false
+};
+// The masks of the next (up to 64) names of member i's properties from at; at moves past them.
+[[gnu::noinline]] name_masks mask_chunk(const view& v, int i, const obj_kw& mi, const obj_kw& m0, object::iterator& at,
+                                        object::iterator end) noexcept {
+    name_chunk ch;
+    uint64_t falses = 0;
+    for (; at != end && ch.n < CHUNK; ++at) {
+        if (is_false(at.value())) { falses |= uint64_t(1) << ch.n; }
+        ch.name_[ch.n++].s = at.key();
+    }
+    name_masks m{ch.all(), 0, ch.all() & ~falses};
+    for (int j = 0; j < v.n; j++) {
+        obj_kw mj = j == i ? mi : member(v, m0, j);
+        if (j != i) {
+            uint64_t fb = 0, in = mj.has_props ? keys_in(ch, mj.props, fb) : 0;
+            if (j < i) { m.first &= ~in; }
+            m.ok &= ~fb;
+            if (mj.has_addl && is_false(mj.addl)) { m.ok &= in; }
+        }
+        if (mj.has_req) { m.req |= strings_in(ch, mj.req); }
+    }
+    return m;
+}
+
+// Whether some member's properties declares name.
+bool declared(const view& v, const obj_kw& m0, string_view name) noexcept {
+    for (int j = 0; j < v.n; j++) {
+        obj_kw mj = member(v, m0, j);
+        element e;
+        if (mj.has_props && mj.props.at_key(name).get(e) == SUCCESS) { return true; }
+    }
+    return false;
+}
+// Whether name is an entry of the required of a member before i, or of member i's first upto.
+bool named_before(const view& v, const obj_kw& m0, int i, size_t upto, string_view name) noexcept {
+    for (int j = 0; j <= i; j++) {
+        obj_kw mj = member(v, m0, j);
+        if (!mj.has_req) { continue; }
+        size_t q = 0;
+        for (element x : mj.req) {
+            string_view s;
+            if (j == i && q++ >= upto) { break; }
+            if (x.get_string().get(s) == SUCCESS && s == name) { return true; }
         }
     }
     return false;
 }
-// Allowed by every member with additionalProperties false, and by every properties (not false).
-bool allowed(const view& v, string_view name) noexcept {
+// Of the next (up to 64) entries of member i's required from at (base entries before it): the
+// names no member declares, each at its first entry in the view. at moves past them.
+[[gnu::noinline]] uint64_t undeclared_chunk(const view& v, const obj_kw& m0, int i, array::iterator& at,
+                                            array::iterator end, size_t base) noexcept {
+    name_chunk ch;
+    uint64_t cand = 0;
+    for (; at != end && ch.n < CHUNK; ++at) {
+        string_view s;
+        if ((*at).get_string().get(s) == SUCCESS) { cand |= uint64_t(1) << ch.n; }
+        ch.name_[ch.n++].s = s;
+    }
+    for (int j = 0; j < v.n && cand; j++) {
+        obj_kw mj = member(v, m0, j);
+        uint64_t fb = 0;
+        if (mj.has_props) { cand &= ~keys_in(ch, mj.props, fb); }
+    }
+    for (int p = 0; p < ch.n; p++) {  // rare: each candidate checked exactly
+        if (!(cand >> p & 1)) { continue; }
+        bool drop = declared(v, m0, ch.name(p)) || named_before(v, m0, i, base + size_t(p), ch.name(p));
+        if (drop) { cand &= ~(uint64_t(1) << p); }
+    }
+    return cand;
+}
+// Calls f(name) for each required name no member declares, in member and entry order, each
+// once; stops when f returns false (and returns false).
+template <class F>
+bool each_undeclared(const view& v, const obj_kw& m0, F&& f) noexcept {
     for (int i = 0; i < v.n; i++) {
-        element p, e, s;
-        bool in = field(v.m[i], "properties", p) && field(p, name, s);
-        if (in && is_false(s)) { return false; }
-        if (!in && field(v.m[i], "additionalProperties", e) && is_false(e)) { return false; }
+        obj_kw mi = member(v, m0, i);
+        if (!mi.has_req) { continue; }
+        size_t base = 0;
+        for (auto at = mi.req.begin(), end = mi.req.end(); at != end;) {
+            auto from = at;
+            uint64_t bits = undeclared_chunk(v, m0, i, at, end, base);
+            for (int p = 0; from != at; ++from, ++p, ++base) {
+                if ((bits >> p & 1) && !f((*from).get_string().value_unsafe())) { return false; }
+            }
+        }
     }
     return true;
 }
-// The child view for name: each member's property schema, else its additionalProperties.
-void child_of(const view& v, string_view name, view& child) noexcept {
-    for (int i = 0; i < v.n; i++) {
-        element p, s;
-        if (field(v.m[i], "properties", p) && field(p, name, s)) { child.add(s); }
-        else if (field(v.m[i], "additionalProperties", s) && s.is_object()) { child.add(s); }
+
+// Allowed by every member with additionalProperties false, and by every properties (not false).
+[[gnu::noinline]] bool allowed(const view& v, const obj_kw& m0, string_view name) noexcept {
+    for (int j = 0; j < v.n; j++) {
+        obj_kw mj = member(v, m0, j);
+        element s;
+        bool in = mj.has_props && mj.props.at_key(name).get(s) == SUCCESS;
+        if (in && is_false(s)) { return false; }
+        if (!in && mj.has_addl && is_false(mj.addl)) { return false; }
+    }
+    return true;
+}
+// The child view for name: each member's property schema, else its additionalProperties. Member
+// i (when >= 0) declares it, with schema value.
+[[gnu::noinline]] void child_of(const view& v, const obj_kw& m0, string_view name, int i, element value,
+                                view& child) noexcept {
+    for (int j = 0; j < v.n; j++) {
+        if (j == i) {
+            child.add(value);
+            continue;
+        }
+        obj_kw mj = member(v, m0, j);
+        element s;
+        if (mj.has_props && mj.props.at_key(name).get(s) == SUCCESS) { child.add(s); }
+        else if (mj.has_addl && mj.addl.is_object()) { child.add(mj.addl); }
     }
 }
 
-schema_status emit_property(ctx& c, const view& v, string_view name, bool& first, int depth) noexcept {
+[[gnu::noinline]] schema_status emit_property(ctx& c, const view& v, const obj_kw& m0, string_view name, int i,
+                                              element value, bool& first, int depth) noexcept {
     if (!first) { c.o.append(','); }
     first = false;
     write_string(c.o, name);
     c.o.append(':');
     view child;
-    child_of(v, name, child);
+    child_of(v, m0, name, i, value, child);
     return gen(c, child, depth + 1, name);
 }
 
-// Each name once: declared properties in member order, then required names declared nowhere.
-// f(name, is_required) returns false to stop.
-template <class F>
-bool each_name(const view& v, F&& f) noexcept {
+// An object's names, counted before any is emitted (every field set by plan_object).
+struct obj_plan {
+    obj_kw m0;
+    size_t min_p, max_p;
+    size_t reqs;   // required names
+    size_t opts;   // optional names that are allowed
+    bool nowhere;  // some required name may be declared by no member: look for them
+    bool one;      // one chunk of names in all (masks): not computed twice
+    name_masks masks;
+};
+[[gnu::noinline]] void plan_object(const view& v, const keys& k0, obj_plan& p) noexcept {
+    double dmin = 0, dmax = BIG;
+    bool any_min = false, any_max = false, big = false;
+    size_t entries = 0, chunks = 0;
+    p.reqs = p.opts = 0;
+    keys tmp;
     for (int i = 0; i < v.n; i++) {
-        element p, e;
-        object props;
-        if (!field(v.m[i], "properties", p) || p.get_object().get(props) != SUCCESS) { continue; }
-        for (auto kv : props) {
-            if (declared(v, kv.key, e) == i && !f(kv.key, required(v, kv.key))) { return false; }
+        const keys& k = keys_of(v, k0, i, tmp);
+        tighten(k, K_MIN_PROPERTIES, false, any_min, dmin);
+        tighten(k, K_MAX_PROPERTIES, true, any_max, dmax);
+        obj_kw mi = obj_parts(k);
+        if (i == 0) { p.m0 = mi; }
+        if (mi.has_req) { entries += mi.req.size(); }
+        if (!mi.has_props) { continue; }
+        big = big || mi.props.size() > size_t(CHUNK);
+        for (auto at = mi.props.begin(), end = mi.props.end(); at != end;) {
+            name_masks m = mask_chunk(v, i, mi, p.m0, at, end);
+            p.reqs += size_t(bit_count(m.first & m.req));
+            p.opts += size_t(bit_count(m.first & ~m.req & m.ok));
+            if (chunks++ == 0) { p.masks = m; }
         }
     }
-    for (int i = 0; i < v.n; i++) {
-        element r, e;
-        array a;
-        if (!field(v.m[i], "required", r) || r.get_array().get(a) != SUCCESS) { continue; }
-        size_t at = 0;
-        for (element x : a) {
-            string_view n;
-            bool seen = false;  // an earlier required entry (this member's or a previous one's)
-            for (int j = 0; j <= i && !seen; j++) {
-                element r2;
-                array a2;
-                if (!field(v.m[j], "required", r2) || r2.get_array().get(a2) != SUCCESS) { continue; }
-                size_t upto = j == i ? at : a2.size(), q = 0;
-                for (element y : a2) {
-                    string_view m;
-                    if (q++ >= upto) { break; }
-                    seen = seen || (y.get_string().get(m) == SUCCESS && x.get_string().get(n) == SUCCESS && m == n);
-                }
-            }
-            at++;
-            if (!seen && x.get_string().get(n) == SUCCESS && declared(v, n, e) < 0 && !f(n, true)) { return false; }
-        }
+    p.one = chunks == 1;
+    // Every entry names a declared property unless there are more entries than required names
+    // found (with at most one chunk a member, an entry marks at most one name).
+    p.nowhere = big || entries != p.reqs;
+    if (p.nowhere) {
+        (void)each_undeclared(v, p.m0, [&](string_view) {
+            p.reqs++;
+            return true;
+        });
     }
-    return true;
+    p.min_p = size_t(std::max(0.0, dmin)), p.max_p = size_t(std::min(BIG, dmax));
 }
 
-schema_status gen_object(ctx& c, const view& v, int depth) noexcept {
-    double dmin = 0, dmax = BIG;
-    (void)tightest(v, "minProperties", false, dmin);
-    (void)tightest(v, "maxProperties", true, dmax);
-    size_t reqs = 0, opts = 0;
-    (void)each_name(v, [&](string_view n, bool req) {
-        if (req) { reqs++; }
-        else if (allowed(v, n)) { opts++; }
-        return true;
-    });
-    size_t min_p = size_t(std::max(0.0, dmin)), max_p = size_t(std::min(BIG, dmax));
-    size_t need = min_p > reqs ? min_p - reqs : 0, room = max_p > reqs ? max_p - reqs : 0, taken = 0, emitted = 0;
-    bool small = c.small(depth), first = true;
+// Each name once: declared properties in member order, then required names declared nowhere.
+[[gnu::noinline]] schema_status gen_object(ctx& c, const view& v, const obj_plan& p, int depth) noexcept {
+    size_t need = p.min_p > p.reqs ? p.min_p - p.reqs : 0, room = p.max_p > p.reqs ? p.max_p - p.reqs : 0;
+    size_t taken = 0, emitted = 0, opts = p.opts;
+    bool small = c.small(depth), first = true, go = true;
     schema_status st = schema_status::ok;
-    c.o.append('{');
-    (void)each_name(v, [&](string_view n, bool req) {
+    auto emit = [&](string_view n, bool req, bool ok, int i, element value) {  // false: stop
         if (!req) {
-            if (!allowed(v, n)) { return true; }
+            if (!ok) { return true; }
             size_t still = need > taken ? need - taken : 0;  // optional names minProperties needs
             bool take = opts-- <= still || (!small && c.coin());
             if (!take || taken >= room) { return true; }
             taken++;
         }
         emitted++;
-        st = emit_property(c, v, n, first, depth);
+        st = emit_property(c, v, p.m0, n, i, value, first, depth);
         return st == schema_status::ok && !c.o.truncated;
-    });
+    };
+    c.o.append('{');
+    for (int i = 0; i < v.n && go; i++) {
+        obj_kw mi = member(v, p.m0, i);
+        if (!mi.has_props) { continue; }
+        for (auto at = mi.props.begin(), end = mi.props.end(); at != end && go;) {
+            auto from = at;
+            name_masks m = p.masks;
+            if (p.one) { at = end; }
+            else { m = mask_chunk(v, i, mi, p.m0, at, end); }
+            for (int q = 0; from != at && go; ++from, ++q) {
+                if (m.first >> q & 1) { go = emit(from.key(), m.req >> q & 1, m.ok >> q & 1, i, from.value()); }
+            }
+        }
+    }
+    if (go && p.nowhere) { (void)each_undeclared(v, p.m0, [&](string_view n) { return emit(n, true, true, -1, element()); }); }
     // minProperties beyond the declared names: extra keys, where extra keys are allowed.
     char key[32] = "extra_";
-    for (size_t k = 1; st == schema_status::ok && emitted < min_p && allowed(v, "extra_") && !c.o.truncated; k++) {
-        emitted++;
-        st = emit_property(c, v, string_view(key, 6 + format_decimal(k, key + 6)), first, depth);
+    if (st == schema_status::ok && emitted < p.min_p && allowed(v, p.m0, "extra_")) {
+        for (size_t k = 1; st == schema_status::ok && emitted < p.min_p && !c.o.truncated; k++) {
+            emitted++;
+            st = emit_property(c, v, p.m0, string_view(key, 6 + format_decimal(k, key + 6)), -1, element(), first, depth);
+        }
     }
     c.o.append('}');
     return st;
 }
 
-schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noexcept {
+// One member's array keywords.
+struct arr_kw {
+    array tuple;   // prefixItems, or items as an array (draft-04)
+    element rest;  // the schema past the tuple: items, or additionalItems after a draft-04 tuple
+    bool has_tuple = false, has_rest = false;
+};
+arr_kw arr_parts(const keys& k) noexcept {
+    arr_kw a;
+    bool prefix = k.arr(K_PREFIX_ITEMS, a.tuple);
+    bool draft4 = !prefix && k.arr(K_ITEMS, a.tuple);
+    a.has_tuple = prefix || draft4;
+    a.has_rest = k.get(draft4 ? K_ADDITIONAL_ITEMS : K_ITEMS, a.rest);
+    return a;
+}
+struct arr_plan {  // every field set by plan_array
+    arr_kw a0;  // member 0's
+    size_t min_i, max_i, tuple;
+    bool unique;
+};
+[[gnu::noinline]] void plan_array(const view& v, const keys& k0, arr_plan& p) noexcept {
     double dmin = 0, dmax = BIG;
-    (void)tightest(v, "minItems", false, dmin);
-    (void)tightest(v, "maxItems", true, dmax);
-    size_t min_i = size_t(std::max(0.0, dmin)), max_i = size_t(std::min(BIG, dmax)), tuple = 0;
-    bool unique = false;
+    bool any_min = false, any_max = false;
+    size_t cap = SIZE_MAX;
+    p.tuple = 0, p.unique = false;
+    keys tmp;
     for (int i = 0; i < v.n; i++) {
-        element e, rest;
-        array a;
-        bool b = false;
-        if (field(v.m[i], "uniqueItems", e) && e.get_bool().get(b) == SUCCESS && b) { unique = true; }
-        bool prefix = field(v.m[i], "prefixItems", e) && e.get_array().get(a) == SUCCESS;
-        bool draft4 = !prefix && field(v.m[i], "items", e) && e.get_array().get(a) == SUCCESS;
-        if (prefix || draft4) { tuple = std::max(tuple, a.size()); }
-        if ((prefix || draft4) && field(v.m[i], draft4 ? "additionalItems" : "items", rest) && is_false(rest)) {
-            max_i = std::min(max_i, a.size());
+        const keys& k = keys_of(v, k0, i, tmp);
+        tighten(k, K_MIN_ITEMS, false, any_min, dmin);
+        tighten(k, K_MAX_ITEMS, true, any_max, dmax);
+        p.unique = p.unique || k.flag(K_UNIQUE_ITEMS, true);
+        arr_kw a = arr_parts(k);
+        if (i == 0) { p.a0 = a; }
+        if (!a.has_tuple) { continue; }
+        p.tuple = std::max(p.tuple, a.tuple.size());
+        if (a.has_rest && is_false(a.rest)) { cap = std::min(cap, a.tuple.size()); }
+    }
+    p.min_i = size_t(std::max(0.0, dmin)), p.max_i = std::min(size_t(std::min(BIG, dmax)), cap);
+}
+// The view for item i: each member's tuple schema at i, else its schema for the rest.
+[[gnu::noinline]] void item_view(const view& v, const arr_kw& a0, size_t i, view& child) noexcept {
+    for (int k = 0; k < v.n; k++) {
+        arr_kw a = k == 0 ? a0 : arr_parts(keys(v.m(k)));
+        element x;
+        if (a.has_tuple && i < a.tuple.size()) {
+            if (a.tuple.at(i).get(x) == SUCCESS) { child.add(x); }
+        } else if (a.has_rest) {
+            child.add(a.rest);
         }
     }
-    size_t n = c.small(depth) ? min_i : tuple ? tuple : 1 + c.below(3);
-    n = std::max(min_i, std::min(n, max_i));
+}
+
+[[gnu::noinline]] schema_status gen_array(ctx& c, const view& v, const arr_plan& p, int depth, string_view hint) noexcept {
+    size_t n = c.small(depth) ? p.min_i : p.tuple ? p.tuple : 1 + c.below(3);
+    n = std::max(p.min_i, std::min(n, p.max_i));
     uint32_t starts[SCHEMA_MAX_UNIQUE], ends[SCHEMA_MAX_UNIQUE];  // items compared for uniqueItems
     schema_status st = schema_status::ok;
     c.o.append('[');
@@ -976,30 +1327,20 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
         if (i) { c.o.append(','); }
         size_t at = c.o.len;
         bool dup = true;
-        for (int attempt = 0; dup && attempt < (unique ? 32 : 1); attempt++) {
+        for (int attempt = 0; dup && attempt < (p.unique ? 32 : 1); attempt++) {
             c.o.len = at;
             view child;
-            for (int k = 0; k < v.n; k++) {  // the tuple's schema at i, else the schema for the rest
-                element e, x;
-                array a;
-                bool prefix = field(v.m[k], "prefixItems", e) && e.get_array().get(a) == SUCCESS;
-                bool draft4 = !prefix && field(v.m[k], "items", e) && e.get_array().get(a) == SUCCESS;
-                if ((prefix || draft4) && i < a.size()) {
-                    if (a.at(i).get(x) == SUCCESS) { child.add(x); }
-                } else if (field(v.m[k], draft4 ? "additionalItems" : "items", x)) {
-                    child.add(x);
-                }
-            }
+            item_view(v, p.a0, i, child);
             c.vary += attempt > 0;
             st = gen(c, child, depth + 1, hint);
             c.vary -= attempt > 0;
             // Our values are canonical (fixed key order, shortest numbers): equal means same bytes.
             dup = false;
-            for (size_t j = 0; unique && j < std::min(i, size_t(SCHEMA_MAX_UNIQUE)) && !dup; j++) {
+            for (size_t j = 0; p.unique && j < std::min(i, size_t(SCHEMA_MAX_UNIQUE)) && !dup; j++) {
                 dup = ends[j] - starts[j] == c.o.len - at && std::memcmp(c.o.p + starts[j], c.o.p + at, c.o.len - at) == 0;
             }
         }
-        if (dup && i >= min_i) {  // no distinct value found: the array ends here
+        if (dup && i >= p.min_i) {  // no distinct value found: the array ends here
             c.o.len = before;
             break;
         }
@@ -1014,36 +1355,66 @@ schema_status gen_array(ctx& c, const view& v, int depth, string_view hint) noex
 
 // ---- one value ---
 
-schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
-    if (depth > SCHEMA_MAX_DEPTH) { return schema_status::too_large; }
-    expand(c, v, depth);
-    uint8_t types = T_ALL, implied = T_ALL;
+// What value_core leaves to gen: an object or an array, with its plan (nothing else is live
+// while the children are generated).
+union container_plan {
+    obj_plan o;
+    arr_plan a;
+    container_plan() noexcept {}
+};
+
+// Expands the view and reads what every value needs, one pass over each member's keys, as
+// the member is reached: members only ever join at the end, so the facts come out as if read
+// after the expansion, in member order. Then writes the value when it is not a container
+// (st), or plans the object or array (returns T_OBJ or T_ARR; 0 when the value is written).
+// Member 0's keys serve its type's keywords too: a one-schema view reads its schema once.
+[[gnu::noinline]] uint8_t value_core(ctx& c, view& v, int depth, string_view hint, container_plan& p,
+                                     schema_status& st) noexcept {
+    keys k0, tmp;
+    element konst, enm;
+    uint8_t types = T_ALL, implied = T_ALL, stop = 0;  // stop: the first false member (1) or const (2)
+    bool has_enum = false;
+    // Adds what the members imply — $ref targets, allOf members, one anyOf/oneOf branch — in
+    // place, breadth first: bounded by SCHEMA_MAX_VIEW, and a $ref cycle meets schemas already in.
     for (int i = 0; i < v.n; i++) {
-        if (is_false(v.m[i])) { return schema_status::bad_schema; }  // no value validates
-        element e;
-        if (field(v.m[i], "const", e)) { return write_element(c.o, e, depth) ? schema_status::ok : schema_status::bad_schema; }
-        uint8_t t = declared_types(v.m[i]);
-        types = (types & t) ? types & t : types;  // a conflict: the earlier types win
-        if (implied == T_ALL) { implied = implied_types(v.m[i]); }
-    }
-    for (int i = 0; i < v.n; i++) {  // enum: a member of an allowed type, else the first
-        element e, x, pick;
-        array a;
-        if (!field(v.m[i], "enum", e) || e.get_array().get(a) != SUCCESS || a.size() == 0) { continue; }
-        size_t n = a.size(), start = c.below(n);
-        pick = a.at(start).value_unsafe();
-        for (size_t k = 0; k < n; k++) {
-            if (a.at((start + k) % n).get(x) == SUCCESS && (value_type(x) & types)) {
-                pick = x;
-                break;
-            }
+        element s = v.m(i), e, t;
+        if (is_false(s)) {
+            if (!stop) { stop = 1; }
+            continue;
         }
-        return write_element(c.o, pick, depth) ? schema_status::ok : schema_status::bad_schema;
+        keys& k = i == 0 ? k0 : tmp;
+        k.read(s);
+        string_view ref;
+        array a;
+        if (k.str(K_REF, ref) && resolve(c.root, ref, t)) { v.add(t); }
+        if (k.arr(K_ALL_OF, a)) {
+            for (element x : a) { v.add(x); }
+        }
+        if (k.arr(K_ANY_OF, a) && a.size()) { v.add(pick_branch(c, v, a, false, depth)); }
+        if (k.arr(K_ONE_OF, a) && a.size()) { v.add(pick_branch(c, v, a, true, depth)); }
+        if (stop) { continue; }
+        if (k.get(K_CONST, e)) {
+            stop = 2, konst = e;
+            continue;
+        }
+        uint8_t ty = declared_types(k);
+        types = (types & ty) ? types & ty : types;  // a conflict: the earlier types win
+        if (implied == T_ALL) { implied = k.implied; }
+        if (!has_enum && k.arr(K_ENUM, a) && a.size() > 0) { has_enum = true, enm = k.v[K_ENUM].e; }
+    }
+    st = schema_status::ok;
+    if (stop == 1) {  // no value validates
+        st = schema_status::bad_schema;
+        return 0;
+    }
+    if (stop == 2 || has_enum) {  // enum: a member of an allowed type, else any
+        if (!(stop == 2 ? write_element(c.o, konst, depth) : write_enum(c, enm, types, depth))) { st = schema_status::bad_schema; }
+        return 0;
     }
     if (types == T_ALL && implied == T_ALL) {  // any value: a short string
         if (c.small(depth)) { c.o.append("\"\""); }
         else { write_string(c.o, pick(c, WORDS)); }
-        return schema_status::ok;
+        return 0;
     }
     if (types == T_ALL) { types = implied; }
     // One type: null 1 time in 4 when others are allowed (always when values are minimal);
@@ -1051,21 +1422,32 @@ schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
     uint8_t others = types & ~T_NULL;
     if ((types & T_NULL) && (!others || c.small(depth) || c.below(4) == 0)) {
         c.o.append("null");
-        return schema_status::ok;
+        return 0;
     }
     if (depth > SCHEMA_SOFT_DEPTH && (others & ~(T_OBJ | T_ARR))) { others &= ~(T_OBJ | T_ARR); }
     if (others & T_NUM) { others &= ~T_INT; }  // number covers integer
-    int count = __builtin_popcount(others), k = int(c.below(uint64_t(count)));
+    int count = bit_count(others), n = int(c.below(uint64_t(count)));
     uint8_t t = others;
-    for (; k > 0; k--) { t &= t - 1; }
-    t &= uint8_t(-t);  // the k-th set bit
+    for (; n > 0; n--) { t &= t - 1; }
+    t &= uint8_t(-t);  // the n-th set bit
     switch (t) {
-        case T_BOOL: c.o.append(c.coin() ? "true" : "false"); return schema_status::ok;
-        case T_OBJ: return gen_object(c, v, depth);
-        case T_ARR: return gen_array(c, v, depth, hint);
-        case T_STR: return gen_string(c, v, depth, hint);
-        case T_INT: return gen_number(c, v, true, depth);
-        default: return gen_number(c, v, false, depth);
+        case T_BOOL: c.o.append(c.coin() ? "true" : "false"); return 0;
+        case T_OBJ: plan_object(v, k0, p.o); return T_OBJ;
+        case T_ARR: plan_array(v, k0, p.a); return T_ARR;
+        case T_STR: st = gen_string(c, v, k0, depth, hint); return 0;
+        case T_INT: st = gen_number(c, v, k0, true, depth); return 0;
+        default: st = gen_number(c, v, k0, false, depth); return 0;
+    }
+}
+
+schema_status gen(ctx& c, view& v, int depth, string_view hint) noexcept {
+    if (depth > SCHEMA_MAX_DEPTH) { return schema_status::too_large; }
+    container_plan p;
+    schema_status st;
+    switch (value_core(c, v, depth, hint, p, st)) {
+        case T_OBJ: return gen_object(c, v, p.o, depth);
+        case T_ARR: return gen_array(c, v, p.a, depth, hint);
+        default: return st;
     }
 }
 

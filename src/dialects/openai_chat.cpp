@@ -78,13 +78,15 @@ void append_call(out_buf& o, const answer_meta& m, uint32_t i, const answer_call
 }  // namespace
 
 const dialect OPENAI_CHAT = {
-    "chatcmpl-", true, false, read_chat_request, render_chat_completion, render_chat_role_chunk, render_chat_call_start,
-    render_chat_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+    "chatcmpl-", "call_", "x-request-id", 503, true, false, read_chat_request, render_chat_completion,
+    render_chat_role_chunk, render_chat_call_start, render_chat_delta, nullptr, stream_close, render_openai_envelope,
+    render_openai_stream_error,
 };
 
 const dialect DASHSCOPE_CHAT = {
-    "chatcmpl-", true, true, read_dashscope_chat_request, render_chat_completion, render_chat_role_chunk,
-    render_chat_call_start, render_chat_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+    "chatcmpl-", "call_", "x-request-id", 503, true, true, read_dashscope_chat_request, render_chat_completion,
+    render_chat_role_chunk, render_chat_call_start, render_chat_delta, nullptr, stream_close, render_dashscope_error,
+    render_openai_stream_error,
 };
 
 void render_chat_role_chunk(out_buf& o, const answer_meta& m, const block_ref& first) noexcept {

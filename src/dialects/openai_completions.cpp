@@ -32,8 +32,8 @@ void text_delta(out_buf& o, const answer_meta& m, const block_ref& b, std::strin
 }  // namespace
 
 const dialect OPENAI_COMPLETIONS = {
-    "cmpl-", false, false, read_completion_request, render_text_completion, nullptr, nullptr,
-    text_delta, nullptr, stream_close, render_openai_error, render_openai_stream_error,
+    "cmpl-", "call_", "x-request-id", 503, false, false, read_completion_request, render_text_completion, nullptr,
+    nullptr, text_delta, nullptr, stream_close, render_openai_envelope, render_openai_stream_error,
 };
 
 void render_completion_text_chunk(out_buf& o, const answer_meta& m, uint32_t choice, std::string_view text) noexcept {

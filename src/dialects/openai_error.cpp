@@ -59,6 +59,11 @@ void render_openai_error_code(out_buf& o, int status, std::string_view message, 
     render_error_body(o, message, k.type, param, code.empty() ? k.code : code);
 }
 
+void render_openai_envelope(out_buf& o, int status, std::string_view message, std::string_view param,
+                            std::string_view code, std::string_view) noexcept {
+    render_openai_error_code(o, status, message, param, code);
+}
+
 void render_dashscope_error(out_buf& o, int status, std::string_view message, std::string_view param,
                             std::string_view code, std::string_view request_id) noexcept {
     std::string_view type = "invalid_request_error";

@@ -11,6 +11,9 @@ const char* route_label(route r) noexcept {
     case route::health: return "health";
     case route::metrics: return "metrics";
     case route::not_found: return "other";
+    case route::responses: return "responses";
+    case route::messages: return "messages";
+    case route::count_tokens: return "count_tokens";
     default: return "bad_request";
     }
 }

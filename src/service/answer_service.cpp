@@ -176,6 +176,22 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     case handler_kind::model:
         one_model(m.rest, x, d, cur, out);
         return;
+    case handler_kind::count_tokens: {
+        // Anthropic's count_tokens: the body read as the dialect reads it, answered at once
+        // (no slot) with the estimate the answer's usage would give.
+        const http_request& rq = p.request();
+        body_error err;
+        if (!d.read(body_parser_, bytes + rq.body_off, rq.body_len, request_, err)) {
+            fail(x, d, cur, out, failure{400, err.message, err.param});
+            return;
+        }
+        out_buf b(x.area, 64);
+        b.append("{\"input_tokens\":");
+        b.append_decimal(estimate_prompt_tokens(request_.prompt_bytes));
+        b.append('}');
+        respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
+        return;
+    }
     case handler_kind::health:
     case handler_kind::metrics:
     case handler_kind::none:
@@ -271,17 +287,19 @@ usage_counts usage_of(const answer_cursor& cur, const answer_script* s) noexcept
     return usage_counts{cur.prompt_tokens, clamp(content + reasoning), clamp(reasoning), cur.reasoning_details};
 }
 
-// "call_" + 24 alphanumerics, from two 64-bit draws (the same for an answer's every event).
-std::string_view format_call_id(uint64_t a, uint64_t b, char out[29]) noexcept {
+// prefix ("call_", "toolu_"; at most 8 bytes) + 24 alphanumerics, from two 64-bit draws (the
+// same for an answer's every event).
+std::string_view format_call_id(std::string_view prefix, uint64_t a, uint64_t b, char out[32]) noexcept {
     static constexpr char ALNUM[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::memcpy(out, "call_", 5);
-    for (int i = 0; i < 12; ++i) {
-        out[5 + i] = ALNUM[a % 62];
+    const size_t p = prefix.size() <= 8 ? prefix.size() : 8;
+    std::memcpy(out, prefix.data(), p);
+    for (size_t i = 0; i < 12; ++i) {
+        out[p + i] = ALNUM[a % 62];
         a /= 62;
-        out[17 + i] = ALNUM[b % 62];
+        out[p + 12 + i] = ALNUM[b % 62];
         b /= 62;
     }
-    return {out, 29};
+    return {out, p + 24};
 }
 
 }  // namespace
@@ -291,8 +309,9 @@ std::string_view answer_service::answer_text(const answer_cursor& cur) const noe
     return s != nullptr ? s->text(srv_.text) : srv_.text;
 }
 
-std::string_view answer_service::call_id(const answer_cursor& cur, uint32_t i, char out[29]) const noexcept {
-    return format_call_id(splitmix64(id_seed_ ^ (cur.id_n * 64 + i)), splitmix64(~id_seed_ + cur.id_n * 64 + i), out);
+std::string_view answer_service::call_id(const dialect& d, const answer_cursor& cur, uint32_t i, char out[32]) const noexcept {
+    return format_call_id(d.call_prefix, splitmix64(id_seed_ ^ (cur.id_n * 64 + i)), splitmix64(~id_seed_ + cur.id_n * 64 + i),
+                          out);
 }
 
 std::string_view answer_service::answer_id(const dialect& d, const answer_cursor& cur, char out[48]) const noexcept {
@@ -312,7 +331,8 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
                                                  std::string_view extra) noexcept {
     out_buf h(head_lines_, sizeof head_lines_);
     char id[48];
-    h.append("x-request-id: ");
+    h.append(d.request_id_header);
+    h.append(": ");
     h.append(request_id(d, cur, id));
     h.append("\r\n");
     if (d.dashscope) {
@@ -343,20 +363,16 @@ void answer_service::fail(const exchange_context& x, const dialect& d, const ans
     // DashScope frames a stream request's validation errors as an SSE event (§0 item 15);
     // its 401s stay JSON.
     const bool sse = d.dashscope && f.stream && srv_.cfg.dashscope_sse_errors && (f.status == 400 || f.status == 404);
-    if (d.dashscope) {
-        char rid[48], bid[48];
-        if (sse) {
-            b.append("data: ");
-        }
-        render_dashscope_error(b, f.status, f.message, f.param, f.code, request_id(d, cur, rid));
-        if (sse && b.len != 0 && !b.truncated) {
-            --b.len;  // the closing brace: the frame also names the answer's id
-            b.append(",\"id\":\"");
-            b.append(answer_id(d, cur, bid));
-            b.append("\"}\n\n");
-        }
-    } else {
-        render_openai_error_code(b, f.status, f.message, f.param, f.code);
+    char rid[48], bid[48];
+    if (sse) {
+        b.append("data: ");
+    }
+    d.error_envelope(b, f.status, f.message, f.param, f.code, request_id(d, cur, rid));
+    if (sse && b.len != 0 && !b.truncated) {
+        --b.len;  // the closing brace: the frame also names the answer's id
+        b.append(",\"id\":\"");
+        b.append(answer_id(d, cur, bid));
+        b.append("\"}\n\n");
     }
     respond(out, f.status, sse ? std::string_view("text/event-stream;charset=UTF-8") : std::string_view("application/json"),
             b.view(), request_headers(d, cur, x.now_ns, f.headers));
@@ -369,19 +385,19 @@ bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool&
     if (api_key_count_ == 0) {
         return true;
     }
+    // Authorization: Bearer KEY, or Anthropic's x-api-key (its SDK 1.x sends Bearer).
     std::string_view auth = p.header(bytes, "authorization");
     if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
         auth.remove_prefix(7);
     } else {
-        missing = auth.empty();
-        auth = {};
+        auth = p.header(bytes, "x-api-key");
     }
     for (uint32_t i = 0; i < api_key_count_; ++i) {
         if (!auth.empty() && auth == api_keys_[i]) {
             return true;
         }
     }
-    missing = missing || auth.empty();
+    missing = auth.empty();
     return false;
 }
 
@@ -423,8 +439,10 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     // The slot first: a full server answers 503 in microseconds, without parsing the body.
     if (!srv_.slots.try_acquire()) {
         worker_stats::bump(stats_.overload_rejections);
-        reject(503, "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.", {}, {},
-               retry_headers);
+        // Each provider's own overload: OpenAI's 503, Anthropic's 529 overloaded_error.
+        reject(d.overload_status, d.overload_status == 529 ? "Overloaded"
+                                                           : "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.",
+               {}, {}, retry_headers);
         return;
     }
     const http_request& rq = p.request();
@@ -628,23 +646,9 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     } else {
         answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed()};
         answer_body a;
-        a.n = cur.choices;
-        a.reasoning_shown = cur.reasoning_shown;
-        const std::string_view text = answer_text(cur);
-        for (uint32_t k = 0; k < cur.choices; ++k) {
-            a.content[k] = sc != nullptr ? text_run{text, sc->choice[k].off, sc->choice[k].tokens, sc->choice[k].last_len}
-                                         : text_run{text, 0, cur.tokens_total, 0};
-            a.reasoning[k] = text_run{srv_.text, 0, cur.reasoning_tokens, 0};
-            a.finish[k] = finish_of(cur, sc, k);
-        }
         answer_call calls[MAX_TOOL_CALLS];
-        char ids[MAX_TOOL_CALLS][29];
-        for (uint32_t i = 0; i < cur.calls; ++i) {
-            calls[i] = answer_call{call_id(cur, i, ids[i]), sc->call_name(i), sc->call_args(i)};
-        }
-        a.calls = calls;
-        a.call_count = cur.calls;
-        a.usage = u;
+        char ids[MAX_TOOL_CALLS][32];
+        fill_body(d, cur, a, calls, ids);
         d.whole(b, m, a);
     }
     // Served now: from a timer, the clock read afresh (a batch of timers takes time, and the
@@ -748,6 +752,27 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
     return true;
 }
 
+void answer_service::fill_body(const dialect& d, const answer_cursor& cur, answer_body& a, answer_call* calls,
+                               char (*ids)[32]) const noexcept {
+    const answer_script* sc = script_of(cur);
+    a.n = cur.choices;
+    a.reasoning_shown = cur.reasoning_shown;
+    const std::string_view text = answer_text(cur);
+    for (uint32_t k = 0; k < cur.choices; ++k) {
+        a.content[k] = sc != nullptr ? text_run{text, sc->choice[k].start, sc->choice[k].tokens, sc->choice[k].last_len}
+                                     : text_run{text, 0, cur.tokens_total, 0};
+        a.reasoning[k] = text_run{srv_.text, 0, cur.reasoning_tokens, 0};
+        a.finish[k] = finish_of(cur, sc, k);
+        a.stop_sequence[k] = sc != nullptr && sc->choice[k].stopped ? sc->stop_text(k) : std::string_view();
+    }
+    for (uint32_t i = 0; i < cur.calls; ++i) {
+        calls[i] = answer_call{call_id(d, cur, i, ids[i]), sc->call_name(i), sc->call_args(i)};
+    }
+    a.calls = calls;
+    a.call_count = cur.calls;
+    a.usage = usage_of(cur, sc);
+}
+
 // The tokens block b has (per choice: the longest choice's, for the content).
 uint32_t answer_service::block_tokens(const answer_cursor& cur, uint8_t b) const noexcept {
     if (b == BLOCK_REASONING) {
@@ -846,6 +871,13 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         if (cur.tokens_sent == 0 && (cur.block == BLOCK_CONTENT || cur.block == BLOCK_CALL)) {
             stats_.ttfat.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
         }
+        if (cur.tokens_sent == 0 && cur.block < BLOCK_CALL && d.block_start != nullptr) {
+            // A reasoning or text block opens (the tool calls' open with their id, below).
+            const block_kind k = cur.block == BLOCK_REASONING ? block_kind::reasoning : block_kind::text;
+            for (uint32_t c = 0; c < n; ++c) {
+                d.block_start(ev, m, block_ref{c, k});
+            }
+        }
         // This step's token, for every choice.
         if (cur.block == BLOCK_REASONING) {
             const size_t off = cur.text_off < srv_.text.size() ? cur.text_off : 0;
@@ -876,10 +908,10 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
             }
         } else {
             const uint32_t i = cur.block - BLOCK_CALL;
-            char id[29];
+            char id[32];
             // The id and name only in the call's first event (its fragments carry neither).
             const block_ref call = cur.tokens_sent == 0
-                                       ? block_ref{0, block_kind::tool_call, i, call_id(cur, i, id), sc->call_name(i)}
+                                       ? block_ref{0, block_kind::tool_call, i, call_id(d, cur, i, id), sc->call_name(i)}
                                        : block_ref{0, block_kind::tool_call, i};
             const std::string_view args = sc->call_args(i);
             const size_t len = token_length(args, cur.text_off);
@@ -908,7 +940,14 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
                 const block_kind k = cur.block == BLOCK_REASONING ? block_kind::reasoning
                                      : cur.block == BLOCK_CONTENT ? block_kind::text
                                                                   : block_kind::tool_call;
-                d.block_end(ev, m, block_ref{0, k, uint32_t(cur.block >= BLOCK_CALL ? cur.block - BLOCK_CALL : 0)});
+                answer_body body;
+                answer_call calls[MAX_TOOL_CALLS];
+                char ids[MAX_TOOL_CALLS][32];
+                fill_body(d, cur, body, calls, ids);
+                for (uint32_t c = 0; c < n; ++c) {
+                    d.block_end(ev, m, block_ref{c, k, uint32_t(cur.block >= BLOCK_CALL ? cur.block - BLOCK_CALL : 0)},
+                                body);
+                }
             }
             enter_block(cur, first_block(cur, uint8_t(cur.block + 1)));
         }
@@ -918,12 +957,11 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         if (cur.tokens_done == 0) {
             open();  // an answer with no token at all (a stop sequence at its very start)
         }
-        std::string_view finish[MAX_CHOICES];
-        for (uint32_t k = 0; k < n; ++k) {
-            finish[k] = finish_of(cur, sc, k);
-        }
-        const usage_counts u = usage_of(cur, sc);
-        d.stream_close(ev, m, stream_end{n, finish, cur.include_usage ? &u : nullptr});
+        answer_body body;
+        answer_call calls[MAX_TOOL_CALLS];
+        char ids[MAX_TOOL_CALLS][32];
+        fill_body(d, cur, body, calls, ids);
+        d.stream_close(ev, m, stream_end{n, body.finish, cur.include_usage ? &body.usage : nullptr, &body});
         worker_stats::bump(cur.finish_length && cur.calls == 0 ? stats_.finished_length : stats_.finished_stop);
         // Hidden reasoning is generated but never sent: counted here.
         if (!cur.reasoning_shown && cur.reasoning_tokens != 0) {

@@ -62,7 +62,7 @@ std::string stream(const dialect& d, const answer_meta& m, std::string_view text
         off += len;
     }
     if (d.block_end != nullptr) {
-        event([&](out_buf& o) { d.block_end(o, m, b); });
+        event([&](out_buf& o) { d.block_end(o, m, b, answer_body{}); });
     }
     event([&](out_buf& o) { d.stream_close(o, m, stream_end{1, finish, u}); });
     if (!per_write) {
@@ -159,7 +159,7 @@ TEST_CASE("golden: in-stream error event and error envelopes per status") {
                  {500, "server_error"}, {502, "api_error"}, {504, "api_error"}, {503, "service_unavailable_error"}};
     for (auto& c : cases) {
         out_buf e(mem, sizeof mem);
-        OPENAI_CHAT.error_body(e, c.status, "m", "");
+        OPENAI_CHAT.error_envelope(e, c.status, "m", "", "", "req_1");
         CHECK(std::string(e.view()).find(std::string("\"type\":\"") + c.type + "\"") != std::string::npos);
     }
 }
