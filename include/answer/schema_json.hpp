@@ -6,8 +6,9 @@
 // DOM element the caller owns (it must outlive the call); the value goes into the caller's
 // out_buf; every choice comes from the caller's rng, so one seed gives the same bytes. Any
 // thread may call these with its own rng and buffer (no shared state). Recursion is bounded by
-// SCHEMA_MAX_DEPTH; a value level costs about 1.3 KiB of stack (g++ 12 -O2 -fstack-usage: gen
-// 816 + emit_property 416 bytes), so about 32 KiB at the limit plus ~3 KiB for fmt at the leaf.
+// SCHEMA_MAX_DEPTH; a value level costs about 1 KiB of stack (g++ 12 -O2 -fstack-usage: gen 224 +
+// gen_object 416 + emit_property 368 bytes; an array level gen 224 + gen_array 704), so about
+// 24 KiB at the limit plus ~5 KiB at the leaf (value_core 1232 + gen_number 688 + fmt's ~3 KiB).
 //
 // Honoured: type (string or array: one picked; null picked 1 time in 4 when others are
 // allowed), properties (in their order), required (a required name with no property schema

@@ -187,7 +187,7 @@ struct keys {
         return true;
     }
     [[nodiscard]] bool num(kw k, double& d) const noexcept {
-        return (has >> k & 1) && v[k].e.is_number() && v[k].e.get_double().get(d) == SUCCESS;
+        return (has >> k & 1) && v[k].e.get_double().get(d) == SUCCESS;  // any number, as is_number()
     }
     [[nodiscard]] bool arr(kw k, array& a) const noexcept { return (has >> k & 1) && v[k].e.get_array().get(a) == SUCCESS; }
     [[nodiscard]] bool obj(kw k, object& o) const noexcept { return (has >> k & 1) && v[k].e.get_object().get(o) == SUCCESS; }
@@ -275,6 +275,20 @@ bool resolve(element root, string_view ref, element& out) noexcept {
 
 void write_string(out_buf& o, string_view s) noexcept {
     static constexpr char HEX[] = "0123456789abcdef";
+    if (s.size() + 2 <= o.cap - o.len) {  // it fits: copy while looking for what needs escaping
+        char* d = o.p + o.len + 1;
+        size_t i = 0;
+        for (; i < s.size(); i++) {
+            unsigned char c = static_cast<unsigned char>(s[i]);
+            if (c < 0x20 || c == '"' || c == '\\') { break; }
+            d[i] = char(c);
+        }
+        if (i == s.size()) {  // nothing to escape (the bytes past o.len are o's to overwrite otherwise)
+            d[-1] = '"', d[i] = '"';
+            o.len += s.size() + 2;
+            return;
+        }
+    }
     o.append('"');
     size_t from = 0;
     for (size_t i = 0; i < s.size(); i++) {
@@ -415,7 +429,8 @@ const char* check_sub(checker& k, element v, sub kind, int depth) noexcept {
     }
     size_t i = 0;
     for (element x : a) {
-        size_t at = push(k, string_view(idx, format_decimal(i++, idx)));
+        size_t at = k.where ? push(k, string_view(idx, format_decimal(i, idx))) : 0;  // no digits unless wanted
+        i++;
         if (const char* e = check(k, x, depth + 1)) { return e; }
         pop(k, at);
     }
@@ -423,7 +438,9 @@ const char* check_sub(checker& k, element v, sub kind, int depth) noexcept {
 }
 
 
-const char* check(checker& k, element s, int depth) noexcept {
+// flatten: the per-key helpers (push, keyword, simdjson's iterator step) inline; the recursion
+// through check_sub stays a call.
+[[gnu::flatten]] const char* check(checker& k, element s, int depth) noexcept {
     if (depth > SCHEMA_MAX_DEPTH) { return "Invalid schema: nested deeper than 24 levels"; }
     if (s.is_bool()) { return depth == 0 && is_false(s) ? "Invalid schema: false accepts no value" : nullptr; }
     object o;
@@ -486,7 +503,7 @@ const char* check(checker& k, element s, int depth) noexcept {
             case K_MINIMUM: case K_MAXIMUM: case K_MIN_LENGTH: case K_MAX_LENGTH:
             case K_MIN_ITEMS: case K_MAX_ITEMS: case K_MIN_PROPERTIES: case K_MAX_PROPERTIES: {
                 double d = 0;
-                if (!v.is_number() || v.get_double().get(d) != SUCCESS) {
+                if (v.get_double().get(d) != SUCCESS) {  // not a number
                     err = "Invalid schema: a bound must be a number";
                     break;
                 }
@@ -501,8 +518,9 @@ const char* check(checker& k, element s, int depth) noexcept {
         if (err) { return err; }
         pop(k, at);
     }
-    for (int p = 0; bounds && p < 4; p++) {
-        if ((bounds >> 2 * p & 3) == 3 && bound[2 * p] > bound[2 * p + 1]) {
+    for (unsigned both = bounds & bounds >> 1 & 0x55; both; both &= both - 1) {  // pairs with both ends
+        int p = __builtin_ctz(both) / 2;
+        if (bound[2 * p] > bound[2 * p + 1]) {
             push(k, PAIR_NAME[p]);
             return "Invalid schema: a minimum above its maximum accepts no value";
         }
@@ -649,7 +667,7 @@ bool write_enum(ctx& c, element e, uint8_t types, int depth) noexcept {
 }
 
 // The tightest of a numeric keyword (lowest when low, else highest) into out.
-void tighten(const keys& k, kw w, bool low, bool& any, double& out) noexcept {
+inline void tighten(const keys& k, kw w, bool low, bool& any, double& out) noexcept {
     double d;
     if (k.num(w, d) && (!any || (low ? d < out : d > out))) {
         out = d;
@@ -846,6 +864,15 @@ bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
 }
 
 
+// Whether lit occurs in s (string_view::find is a libc call per candidate; hints are short).
+template <size_t N>
+bool contains(string_view s, const char (&lit)[N]) noexcept {
+    for (size_t i = 0; i + (N - 1) <= s.size(); i++) {
+        if (s[i] == lit[0] && std::memcmp(s.data() + i, lit, N - 1) == 0) { return true; }
+    }
+    return false;
+}
+
 [[gnu::noinline]] schema_status gen_string(ctx& c, const view& v, const keys& k0, int depth, string_view hint) noexcept {
     double dmin = 0, dmax = BIG;
     bool any_min = false, any_max = false, has_pattern = false, has_format = false;
@@ -853,12 +880,14 @@ bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
     keys tmp;
     for (int i = 0; i < v.n; i++) {
         const keys& k = keys_of(v, k0, i, tmp);
+        if (!(k.has & (1u << K_MIN_LENGTH | 1u << K_MAX_LENGTH | 1u << K_PATTERN | 1u << K_FORMAT))) { continue; }
         tighten(k, K_MIN_LENGTH, false, any_min, dmin);
         tighten(k, K_MAX_LENGTH, true, any_max, dmax);
         if (!has_pattern) { has_pattern = k.str(K_PATTERN, pattern); }  // the first member's that has one
         if (!has_format) { has_format = k.str(K_FORMAT, format); }
     }
-    size_t min_l = size_t(std::max(0.0, std::ceil(dmin))), max_l = size_t(std::min(BIG, std::floor(dmax)));
+    size_t min_l = any_min ? size_t(std::max(0.0, std::ceil(dmin))) : 0;
+    size_t max_l = any_max ? size_t(std::min(BIG, std::floor(dmax))) : size_t(BIG);
     size_t start = c.o.len;
     if (has_pattern) {
         c.o.append('"');
@@ -881,8 +910,8 @@ bool gen_pattern(ctx& c, string_view p, int depth) noexcept {
     }
     // Plain words: a phrase of 1 to 3 words (a name or a city when the property says so),
     // padded with more words to minLength, cut at maxLength.
-    bool city = hint.find("city") != string_view::npos || hint.find("location") != string_view::npos;
-    bool name = !city && hint.find("name") != string_view::npos;
+    bool city = contains(hint, "city") || contains(hint, "location");
+    bool name = !city && contains(hint, "name");
     bool small = c.small(depth);
     size_t words = small ? 0 : 1 + c.below(city || name ? 1 : 3), len = 0;
     if (small) { max_l = min_l; }  // the smallest string: exactly minLength
@@ -998,6 +1027,16 @@ obj_kw obj_parts(const keys& k) noexcept {
 // Member j's object keywords: member 0's are read once per object (m0).
 obj_kw member(const view& v, const obj_kw& m0, int j) noexcept { return j == 0 ? m0 : read_obj(v.m(j)); }
 
+// a == b, without a libc call for the short names schemas mostly have.
+bool same_bytes(string_view a, string_view b) noexcept {
+    if (a.size() != b.size()) { return false; }
+    if (a.size() > 16) { return std::memcmp(a.data(), b.data(), a.size()) == 0; }
+    for (size_t i = 0; i < a.size(); i++) {
+        if (a[i] != b[i]) { return false; }
+    }
+    return true;
+}
+
 // Up to 64 names, a bit each in the masks below. O(1) a lookup when names are looked up in
 // the order they are listed (the search starts after the last match), O(n) otherwise.
 constexpr int CHUNK = 64;
@@ -1011,8 +1050,7 @@ struct name_chunk {
     [[nodiscard]] uint64_t all() const noexcept { return n == CHUNK ? ~uint64_t(0) : (uint64_t(1) << n) - 1; }
     int find(string_view s) noexcept {  // the position of s, -1 when absent
         for (int k = 0, p = cursor; k < n; k++, p = p + 1 == n ? 0 : p + 1) {
-            string_view x = name_[p].s;
-            if (x.size() == s.size() && std::memcmp(x.data(), s.data(), s.size()) == 0) {
+            if (same_bytes(name_[p].s, s)) {
                 cursor = p + 1 == n ? 0 : p + 1;
                 return p;
             }
