@@ -97,6 +97,7 @@ struct answer_cursor {
     uint32_t fault_at = 0;
     uint32_t itl_us = NO_ITL_OVERRIDE;
     uint32_t reasoning_tokens = 0;  // per choice, before its content
+    uint32_t events = 0;          // events a numbering dialect has sent (answer_meta::events)
     uint8_t dialect = 0;          // which dialect speaks: its row in the route table
     uint8_t choices = 1;
     uint8_t block = BLOCK_REASONING;  // the block being produced

@@ -29,6 +29,10 @@ struct answer_meta {
     bool dashscope = false;  // the dialect's dashscope flag, for renderers shared by both
     uint8_t logprobs = 0;    // content tokens carry logprobs: 0 none, else 1 + top_logprobs
     uint64_t logprob_seed = 0;
+    uint32_t prompt_tokens = 0;  // for the dialects that state the input tokens when a stream opens
+    // Streams: the count of events sent so far, kept in the cursor; a renderer that numbers its
+    // events (the Responses API's sequence_number) reads and advances it. Null for whole answers.
+    uint32_t* events = nullptr;
 };
 
 struct usage_counts {

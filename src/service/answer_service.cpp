@@ -544,6 +544,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.prompt_tokens = plan.prompt_tokens;
     cur.tokens_sent = 0;
     cur.tokens_done = 0;
+    cur.events = 0;
     cur.reasoning_tokens = plan.reasoning_tokens;
     cur.reasoning_shown = plan.reasoning_shown;
     cur.reasoning_details = plan.reasoning_details;
@@ -644,7 +645,8 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     if (cur.original_body) {
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
-        answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed()};
+        answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed(),
+                      cur.prompt_tokens};
         answer_body a;
         answer_call calls[MAX_TOOL_CALLS];
         char ids[MAX_TOOL_CALLS][32];
@@ -831,7 +833,7 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
     // DashScope's chunks say "usage":null with or without include_usage (dashscope.md §0 items 6, 8).
     const answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len),
                         cur.include_usage || d.dashscope, cur.reasoning_shown, d.dashscope,
-                        cur.logprobs, logprob_seed()};
+                        cur.logprobs, logprob_seed(), cur.prompt_tokens, &cur.events};
     answer_script* sc = script_of(cur);
     const std::string_view text = answer_text(cur);
     const uint32_t n = cur.choices;
