@@ -11,6 +11,15 @@
 
 namespace lms {
 
+// splitmix64's finaliser (Steele, Lea, Flood; the constants Vigna's): a 64-bit hash, for seeds,
+// ids, and the values that must follow from a seed (embeddings, logprobs).
+[[nodiscard]] inline uint64_t splitmix64(uint64_t x) noexcept {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 // splitmix64-seeded xoshiro256** (Blackman & Vigna): fast, good enough for latencies and
 // fault rates, reproducible for a given seed.
 class rng {

@@ -71,6 +71,16 @@ void cut_at_stop(std::string_view text, const generation_request& rq, script_cho
     }
 }
 
+// A value of the schema into o, its status as the script's.
+script_status generate(simdjson::dom::element schema, out_buf& o, rng& r) noexcept {
+    switch (generate_json(schema, o, r)) {
+    case schema_status::ok: return script_status::ok;
+    case schema_status::bad_schema: return script_status::bad_schema;
+    case schema_status::too_large: break;
+    }
+    return script_status::too_large;
+}
+
 // Appends `tokens` tokens of text (cycling), JSON-escaped.
 void append_escaped_run(out_buf& o, std::string_view text, uint32_t tokens) noexcept {
     size_t off = 0;
@@ -109,9 +119,8 @@ script_status build_script(const generation_request& rq, answer_plan& p, std::st
             c.name_len = uint32_t(o.len - c.name_off);
             c.args_off = uint32_t(o.len);
             if (t.has_parameters) {
-                const schema_status st = generate_json(t.parameters, o, r);
-                if (st != schema_status::ok) {
-                    return st == schema_status::bad_schema ? script_status::bad_schema : script_status::too_large;
+                if (const script_status st = generate(t.parameters, o, r); st != script_status::ok) {
+                    return st;
                 }
             } else {
                 o.append("{}");
@@ -131,9 +140,8 @@ script_status build_script(const generation_request& rq, answer_plan& p, std::st
         // the answer's text.
         const uint32_t off = uint32_t(o.len);
         if (rq.has_output_schema) {
-            const schema_status st = generate_json(rq.output_schema, o, r);
-            if (st != schema_status::ok) {
-                return st == schema_status::bad_schema ? script_status::bad_schema : script_status::too_large;
+            if (const script_status st = generate(rq.output_schema, o, r); st != script_status::ok) {
+                return st;
             }
         } else {
             o.append("{\"answer\":\"");

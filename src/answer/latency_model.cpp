@@ -9,11 +9,11 @@ namespace lms {
 
 namespace {
 
+// The stateful splitmix64 that seeds xoshiro: each call hashes the next value of x.
 uint64_t splitmix(uint64_t& x) noexcept {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    const uint64_t z = splitmix64(x);
+    x += 0x9e3779b97f4a7c15ull;
+    return z;
 }
 
 inline uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }

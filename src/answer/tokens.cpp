@@ -2,6 +2,8 @@
 // (a word, a CJK character) and that counting and cutting agree.
 #include "answer/tokens.hpp"
 
+#include "answer/latency_model.hpp"
+
 namespace lms {
 
 namespace {
@@ -48,26 +50,20 @@ uint32_t count_tokens(std::string_view text) noexcept {
 
 namespace {
 
-uint64_t mix(uint64_t x) noexcept {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 double unit(uint64_t h) noexcept { return double(h >> 11) * (1.0 / 9007199254740992.0); }
 
 }  // namespace
 
 double token_logprob(uint64_t seed, uint32_t choice, uint32_t index, std::string_view token, uint32_t rank) noexcept {
-    uint64_t h = mix(seed ^ (uint64_t(choice) << 32 | index));
+    uint64_t h = splitmix64(seed ^ (uint64_t(choice) << 32 | index));
     for (unsigned char c : token) {
         h = (h ^ c) * 0x100000001b3ull;
     }
     // The chosen token is likely (-0.0001 .. -1.5); each alternative 0.5 .. 2.5 below the last.
-    double lp = -0.0001 - 1.5 * unit(mix(h)) * unit(mix(h + 1));
+    double lp = -0.0001 - 1.5 * unit(splitmix64(h)) * unit(splitmix64(h + 1));
     for (uint32_t r = 1; r <= rank; ++r) {
-        lp -= 0.5 + 2.0 * unit(mix(h + 1 + r));
+        lp -= 0.5 + 2.0 * unit(splitmix64(h + 1 + r));
     }
     return lp < -20 ? -20 : lp;
 }
@@ -79,7 +75,7 @@ std::string_view alternative_token(uint64_t seed, uint32_t index, uint32_t rank)
     };
     constexpr uint64_t N = sizeof WORDS / sizeof WORDS[0];
     // Distinct within one token's list: rank r takes the r-th word after a per-token start.
-    return WORDS[(mix(seed ^ index) + rank) % N];
+    return WORDS[(splitmix64(seed ^ index) + rank) % N];
 }
 
 }  // namespace lms

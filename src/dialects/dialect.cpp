@@ -83,7 +83,11 @@ void append_cycled_text(out_buf& o, std::string_view text, uint32_t tokens) noex
     }
 }
 
-void append_text_run(out_buf& o, const text_run& r) noexcept {
+namespace {
+
+// Calls f(index, token) for each token of the run, while o has room.
+template <class F>
+void for_each_token(out_buf& o, const text_run& r, F f) noexcept {
     size_t off = r.off;
     for (uint32_t t = 0; t < r.tokens && !r.text.empty() && !o.truncated; ++t) {
         if (off >= r.text.size()) {
@@ -93,9 +97,15 @@ void append_text_run(out_buf& o, const text_run& r) noexcept {
         if (t + 1 == r.tokens && r.last_len != 0 && r.last_len < len) {
             len = r.last_len;
         }
-        json_escape(o, r.text.substr(off, len));
+        f(t, r.text.substr(off, len));
         off += len;
     }
+}
+
+}  // namespace
+
+void append_text_run(out_buf& o, const text_run& r) noexcept {
+    for_each_token(o, r, [&](uint32_t, std::string_view token) { json_escape(o, token); });
 }
 
 namespace {
@@ -135,21 +145,12 @@ void append_logprob_entry(out_buf& o, const answer_meta& m, uint32_t choice, uin
 
 void append_run_logprobs(out_buf& o, const answer_meta& m, uint32_t choice, const text_run& r) noexcept {
     o.append("{\"content\":[");
-    size_t off = r.off;
-    for (uint32_t t = 0; t < r.tokens && !r.text.empty() && !o.truncated; ++t) {
-        if (off >= r.text.size()) {
-            off = 0;
-        }
-        size_t len = token_length(r.text, off);
-        if (t + 1 == r.tokens && r.last_len != 0 && r.last_len < len) {
-            len = r.last_len;
-        }
+    for_each_token(o, r, [&](uint32_t t, std::string_view token) {
         if (t != 0) {
             o.append(',');
         }
-        append_logprob_entry(o, m, choice, t, r.text.substr(off, len));
-        off += len;
-    }
+        append_logprob_entry(o, m, choice, t, token);
+    });
     o.append("],\"refusal\":null}");
 }
 

@@ -2,6 +2,8 @@
 // to unit length (two passes over the same sequence: the norm, then the values).
 #include "dialects/openai_embeddings.hpp"
 
+#include "answer/latency_model.hpp"
+
 #include <cmath>
 #include <cstring>
 
@@ -11,12 +13,6 @@ namespace lms {
 
 namespace {
 
-uint64_t mix(uint64_t x) noexcept {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 }  // namespace
 
@@ -26,10 +22,10 @@ void render_embeddings(out_buf& o, const embedding_request& r, uint32_t dimensio
     o.append(R"({"object":"list","data":[)");
     for (uint32_t i = 0; i < r.count && !o.truncated; ++i) {
         // Two passes over the same pseudo-random sequence: the norm, then the values.
-        uint64_t seed = mix(r.input_hash[i]);
+        uint64_t seed = splitmix64(r.input_hash[i]);
         double norm = 0;
         for (uint32_t d = 0; d < dimensions; ++d) {
-            double v = double(mix(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+            double v = double(splitmix64(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
             norm += v * v;
         }
         norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0;
@@ -45,7 +41,7 @@ void render_embeddings(out_buf& o, const embedding_request& r, uint32_t dimensio
                 o.append(std::string_view(q, 4));
             };
             for (uint32_t d = 0; d < dimensions; ++d) {
-                float f = float((double(mix(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0) * norm);
+                float f = float((double(splitmix64(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0) * norm);
                 unsigned char b[4];
                 std::memcpy(b, &f, 4);  // little-endian float32, as numpy.frombuffer reads it
                 for (unsigned char byte : b) {
@@ -66,7 +62,7 @@ void render_embeddings(out_buf& o, const embedding_request& r, uint32_t dimensio
         } else {
             o.append('[');
             for (uint32_t d = 0; d < dimensions; ++d) {
-                double v = (double(mix(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0) * norm;
+                double v = (double(splitmix64(seed + d) >> 11) * (2.0 / 9007199254740992.0) - 1.0) * norm;
                 if (d != 0) {
                     o.append(',');
                 }

@@ -38,12 +38,6 @@ constexpr std::string_view OPENAI_BAD_KEY =
 constexpr std::string_view DASHSCOPE_BAD_KEY = "Incorrect API key provided.";
 static_assert(json_body_parser::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
 
-uint64_t splitmix64(uint64_t x) noexcept {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 void respond(reply& out, int status, std::string_view content_type, std::string_view body,
              std::string_view headers = {}) noexcept {
