@@ -572,16 +572,24 @@ void load::sse_feed(uint32_t i, const char* p, size_t n) {
 void load::sse_event_done(uint32_t i) {
     conn& c = conns_[i];
     std::string_view ev(sse_[i].buf, sse_[i].len);
+    if (ev.substr(0, 6) == "event:") {
+        // Named events (Anthropic, the Responses API): the data line follows the event line.
+        const size_t nl = ev.find('\n');
+        ev = nl == std::string_view::npos ? std::string_view() : ev.substr(nl + 1);
+    }
     if (ev.substr(0, 5) != "data:") {
         return;  // a comment, or an empty line
     }
     std::string_view data = ev.substr(5);
     if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
-    if (data.substr(0, 6) == "[DONE]") {
+    // The end: chat's [DONE], Anthropic's message_stop, the Responses API's completed/incomplete.
+    if (data.substr(0, 6) == "[DONE]" || data.substr(0, 22) == "{\"type\":\"message_stop\"" ||
+        data.substr(0, 30) == "{\"type\":\"response.completed\"" || data.substr(0, 31) == "{\"type\":\"response.incomplete\"") {
         c.done_seen = true;
         return;
     }
-    if (data.substr(0, 9) == "{\"error\":") {
+    if (data.substr(0, 9) == "{\"error\":" || data.substr(0, 16) == "{\"type\":\"error\"" ||
+        data.substr(0, 27) == "{\"type\":\"response.failed\"") {
         c.sse_error = true;
         return;
     }
@@ -591,7 +599,15 @@ void load::sse_event_done(uint32_t i) {
         size_t at = data.find(key);
         return at != std::string_view::npos && at + key.size() < data.size() && data[at + key.size()] != '"';
     };
-    if (!token_in("\"content\":\"") && !token_in("\"reasoning_content\":\"") && !token_in("\"arguments\":\"")) {
+    // Anthropic: a content_block_delta's text, thinking or partial_json; the Responses API: a
+    // *.delta event's delta (its *.done events repeat the whole text, and are not tokens).
+    const bool anthropic = data.substr(0, 31) == "{\"type\":\"content_block_delta\"";
+    const bool responses = data.substr(0, 19) == "{\"type\":\"response." && data.find(".delta\"") != std::string_view::npos;
+    const bool token = anthropic   ? token_in("\"text\":\"") || token_in("\"thinking\":\"") || token_in("\"partial_json\":\"")
+                       : responses ? token_in("\"delta\":\"")
+                                   : token_in("\"content\":\"") || token_in("\"reasoning_content\":\"") ||
+                                         token_in("\"arguments\":\"");
+    if (!token) {
         return;
     }
     const uint64_t t = rx_ns_;
