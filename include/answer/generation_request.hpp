@@ -50,6 +50,7 @@ struct generation_request {
     reasoning_ask reasoning = reasoning_ask::unset;  // enable_thinking, else reasoning_effort
     reasoning_ask thinking = reasoning_ask::unset;   // enable_thinking alone
     effort_level effort = effort_level::unset;
+    bool show_reasoning = false;  // reasoning asked by effort is shown (Responses' reasoning.summary)
     uint8_t logprobs = 0;        // 0: none; else 1 + top_logprobs (logprobs: true)
     std::string_view stop[MAX_STOP_SEQUENCES];  // non-empty ones only
     // The offered tools: tool i's name and its "parameters" schema (an element of the body;

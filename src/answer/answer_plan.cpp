@@ -44,7 +44,7 @@ void plan_reasoning(const plan_input& in, answer_plan& p) noexcept {
     }
     p.reasoning_tokens = uint32_t(n > 0xffffu * 4 ? 0xffffu * 4 : n);
     p.reasoning_details = asked || n != 0;
-    p.reasoning_shown = n != 0 && (rq.thinking == reasoning_ask::on || in.shows_effort_reasoning);
+    p.reasoning_shown = n != 0 && (rq.thinking == reasoning_ask::on || rq.show_reasoning || in.shows_effort_reasoning);
 }
 
 // Tool calls (the rule): required or a named function always, none never, auto (the

@@ -3,6 +3,7 @@
 
 #include "dialects/openai_chat.hpp"
 #include "dialects/openai_completions.hpp"
+#include "dialects/openai_responses.hpp"
 
 namespace lms {
 
@@ -23,6 +24,7 @@ const route_row ROUTES[] = {
     {"/compatible-mode/v1/chat/completions", false, route::chat, handler_kind::generate, &DASHSCOPE_CHAT, false},
     {"/v1/chat/completions", true, route::chat, handler_kind::generate, &OPENAI_CHAT, false},
     {"/v1/completions", true, route::completions, handler_kind::generate, &OPENAI_COMPLETIONS, false},
+    {"/v1/responses", true, route::responses, handler_kind::generate, &OPENAI_RESPONSES, false},
     {"/v1/embeddings", true, route::embeddings, handler_kind::embeddings, nullptr, false},
     {"/v1/models", true, route::models, handler_kind::models, nullptr, true},
     {"/health", false, route::health, handler_kind::health, nullptr, true},
