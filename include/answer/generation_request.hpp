@@ -57,6 +57,7 @@ struct generation_request {
     // a tool without parameters has an empty object's element).
     simdjson::dom::array tools;
     bool tools_flat = false;     // {"type":"function","name","parameters"} (Responses) vs under "function"
+    bool tools_input_schema = false;  // {"name","input_schema"} (Anthropic): no "function", no "parameters"
     bool has_output_schema = false;
     simdjson::dom::element output_schema;  // response_format json_schema's "schema" (has_output_schema)
 };

@@ -15,13 +15,14 @@ tool_ref request_tool(const generation_request& rq, uint32_t i) noexcept {
         return t;
     }
     simdjson::dom::element fn = e;
-    if (!rq.tools_flat && e["function"].get(fn) != simdjson::SUCCESS) {
+    if (!rq.tools_flat && !rq.tools_input_schema && e["function"].get(fn) != simdjson::SUCCESS) {
         return t;
     }
     if (fn["name"].get(t.name) != simdjson::SUCCESS) {
         return t;
     }
-    t.has_parameters = fn["parameters"].get(t.parameters) == simdjson::SUCCESS && !t.parameters.is_null();
+    t.has_parameters = fn[rq.tools_input_schema ? "input_schema" : "parameters"].get(t.parameters) == simdjson::SUCCESS &&
+                       !t.parameters.is_null();
     return t;
 }
 

@@ -1,6 +1,7 @@
 // route_table: a handful of rows, matched by exact path (nginx's exact-match locations).
 #include "service/route_table.hpp"
 
+#include "dialects/anthropic_messages.hpp"
 #include "dialects/openai_chat.hpp"
 #include "dialects/openai_completions.hpp"
 #include "dialects/openai_responses.hpp"
@@ -24,6 +25,8 @@ const route_row ROUTES[] = {
     {"/compatible-mode/v1/chat/completions", false, route::chat, handler_kind::generate, &DASHSCOPE_CHAT, false},
     {"/v1/chat/completions", true, route::chat, handler_kind::generate, &OPENAI_CHAT, false},
     {"/v1/completions", true, route::completions, handler_kind::generate, &OPENAI_COMPLETIONS, false},
+    {"/v1/messages/count_tokens", false, route::count_tokens, handler_kind::count_tokens, &ANTHROPIC_COUNT_TOKENS, false},
+    {"/v1/messages", false, route::messages, handler_kind::generate, &ANTHROPIC_MESSAGES, false},
     {"/v1/responses", true, route::responses, handler_kind::generate, &OPENAI_RESPONSES, false},
     {"/v1/embeddings", true, route::embeddings, handler_kind::embeddings, nullptr, false},
     {"/v1/models", true, route::models, handler_kind::models, nullptr, true},
