@@ -260,14 +260,17 @@ bool read_tool_choice(const anthropic_fields& f, generation_request& out, body_e
         out.tool_choice = tool_choice_kind::named;
         bool found = false;
         uint32_t i = 0;
-        for (simdjson::dom::element t : out.tools) {
-            std::string_view n;
-            if (t["name"].get(n) == simdjson::SUCCESS && n == name) {
-                found = true;
-                out.tool_choice_index = i;
-                break;
+        // Without "tools" there is no array to search (a default dom::array must not be walked).
+        if (out.tool_count != 0) {
+            for (simdjson::dom::element t : out.tools) {
+                std::string_view n;
+                if (t["name"].get(n) == simdjson::SUCCESS && n == name) {
+                    found = true;
+                    out.tool_choice_index = i;
+                    break;
+                }
+                ++i;
             }
-            ++i;
         }
         if (out.tool_count == 0 || !found) {
             err = {"tool_choice.tool.name: the named tool is not among 'tools'", "tool_choice.name"};
