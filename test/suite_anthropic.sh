@@ -155,6 +155,7 @@ if start_server main RESPONSE_DELAY_SECONDS=0 REASONING_TOKENS=8; then
     post "$T/e2" $M text -H 'X-Return-Error: 529'
     eq "X-Return-Error 529: overloaded_error envelope" "$CODE|$(j "$T/e2.body" '.error.type')" "529|overloaded_error"
     match "X-Return-Error 529: request_id" "$(j "$T/e2.body" .request_id)" "$REQID"
+    eq "X-Return-Error 529: retry-after (as a full server's)" "$(hdr "$T/e2.hdr" retry-after)" 1
     post "$T/e3" $M text -H 'X-Return-Error: 401'
     eq "X-Return-Error 401: authentication_error" "$CODE|$(j "$T/e3.body" '.error.type')" "401|authentication_error"
     post "$T/e4" $M text -H 'X-Return-Error: 500'
@@ -185,9 +186,11 @@ fi
 if start_server keys RESPONSE_DELAY_SECONDS=0 REQUIRE_API_KEY=sk-ant-test; then
     post "$T/k1" $M text
     eq "no key: 401 authentication_error" "$CODE|$(j "$T/k1.body" '[.type, .error.type] | join(",")')" "401|error,authentication_error"
+    eq "no key: Anthropic's message" "$(j "$T/k1.body" .error.message)" "x-api-key header is required"
     match "no key: request-id" "$(hdr "$T/k1.hdr" request-id)" "$REQID"
     post "$T/k2" $M text -H 'x-api-key: wrong'
     eq "wrong x-api-key: 401" "$CODE|$(j "$T/k2.body" .error.type)" "401|authentication_error"
+    eq "wrong x-api-key: Anthropic's message" "$(j "$T/k2.body" .error.message)" "invalid x-api-key"
     post "$T/k3" $M text -H 'x-api-key: sk-ant-test'
     eq "x-api-key: 200" "$CODE" 200
     post "$T/k4" $M text -H 'Authorization: Bearer sk-ant-test'

@@ -44,6 +44,7 @@ stream_sane() {
         "$(head -n 1 "$o.json" | jq -c '[.type, .response.status, .response.output, .response.usage]')" \
         '["response.created","in_progress",[],null]'
     match "$what: x-request-id req_ + 32 hex" "$(hdr "$o.hdr" x-request-id)" '^req_[0-9a-f]{32}$'
+    eq "$what: x-mock-stateless (no response is kept)" "$(hdr "$o.hdr" x-mock-stateless)" true
 }
 
 TOOLS='[{"type":"function","name":"get_weather","description":"weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["c","f"]}},"required":["city"],"additionalProperties":false},"strict":true}]'

@@ -128,6 +128,12 @@ struct dialect {
     void (*error_envelope)(out_buf& o, int status, std::string_view message, std::string_view param,
                            std::string_view code, std::string_view request_id) noexcept;
     void (*stream_error)(out_buf& o, std::string_view message) noexcept;
+
+    // Header lines on every answer of the dialect (complete lines; e.g. the Responses API's
+    // x-mock-stateless), and the provider's 401 messages (empty: OpenAI's).
+    std::string_view fixed_headers = {};
+    std::string_view missing_key_message = {};
+    std::string_view bad_key_message = {};
 };
 
 // prefix + 32 lowercase hex digits of (hi, lo) into out, which holds prefix.size() + 32 bytes

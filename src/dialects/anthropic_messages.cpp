@@ -77,13 +77,15 @@ void append_message_head(out_buf& o, const answer_meta& m) noexcept {
 const dialect ANTHROPIC_MESSAGES = {
     "msg_", "toolu_", "request-id", 529, false, false, read_anthropic_request, render_message,
     render_message_start, render_content_block_start, render_content_block_delta, render_content_block_stop,
-    render_message_stop, render_anthropic_error, render_anthropic_stream_error,
+    render_message_stop, render_anthropic_error, render_anthropic_stream_error, {},
+    "x-api-key header is required", "invalid x-api-key",  // Anthropic's authentication_error messages
 };
 
 const dialect ANTHROPIC_COUNT_TOKENS = {
     "msg_", "toolu_", "request-id", 529, false, false, read_anthropic_count_request, render_message,
     render_message_start, render_content_block_start, render_content_block_delta, render_content_block_stop,
-    render_message_stop, render_anthropic_error, render_anthropic_stream_error,
+    render_message_stop, render_anthropic_error, render_anthropic_stream_error, {},
+    "x-api-key header is required", "invalid x-api-key",  // Anthropic's authentication_error messages
 };
 
 void render_message_start(out_buf& o, const answer_meta& m, const block_ref&) noexcept {

@@ -182,6 +182,8 @@ const dialect OPENAI_RESPONSES = {
     render_response_created, render_response_output_item_added, render_response_delta,
     render_response_output_item_done, render_response_completed, render_openai_envelope,
     render_response_error_event,
+    // previous_response_id and store are accepted, but no response is kept: every answer says so.
+    "x-mock-stateless: true\r\n",
 };
 
 void render_response_created(out_buf& o, const answer_meta& m, const block_ref& first) noexcept {

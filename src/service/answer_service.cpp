@@ -35,7 +35,6 @@ constexpr std::string_view OPENAI_NO_KEY =
     "(i.e. Authorization: Bearer YOUR_KEY).";
 constexpr std::string_view OPENAI_BAD_KEY =
     "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.";
-constexpr std::string_view DASHSCOPE_BAD_KEY = "Incorrect API key provided.";
 static_assert(json_body_parser::PADDING == BODY_PADDING, "the read buffer pads bodies for simdjson");
 
 
@@ -149,8 +148,9 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     const dialect& d = m.d != nullptr ? *m.d : provider;
     bool missing = false;
     if (!key_accepted(p, bytes, missing)) {
+        const std::string_view own = missing ? d.missing_key_message : d.bad_key_message;
         fail(x, d, cur, out,
-             failure{401, d.dashscope ? DASHSCOPE_BAD_KEY : missing ? OPENAI_NO_KEY : OPENAI_BAD_KEY, {}, "invalid_api_key"});
+             failure{401, !own.empty() ? own : missing ? OPENAI_NO_KEY : OPENAI_BAD_KEY, {}, "invalid_api_key"});
         return;
     }
     switch (m.h) {
@@ -341,6 +341,7 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
         h.append_decimal(start - arrive);
         h.append("\r\nx-dashscope-call-gateway: true\r\n");
     }
+    h.append(d.fixed_headers);
     h.append(cors_line());
     h.append(extra);
     return h.view();
@@ -419,9 +420,9 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         }
         if (ov.return_error != 0) {
             reject(ov.return_error, "Error injected by the X-Return-Error request header.", {}, {},
-                   ov.return_error == 429   ? rate_limit_headers
-                   : ov.return_error == 503 ? retry_headers
-                                            : std::string_view());
+                   ov.return_error == 429                             ? rate_limit_headers
+                   : ov.return_error == 503 || ov.return_error == 529 ? retry_headers
+                                                                      : std::string_view());
             return;
         }
     }
@@ -698,6 +699,7 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
             a.rid_off = a.head_len + f.len;
             f.append(id.substr(id.size() - 32));
             f.append("\r\n");
+            f.append(d.fixed_headers);  // request_headers()'s order
             f.append(cors_line());
             a.head_len += f.len;
         }
