@@ -1,5 +1,6 @@
-// fuzz_chat_body: libFuzzer target for the OpenAI readers (read_chat_request, and the completions and
-// embeddings readers on the same input) (simdjson DOM, error-code API).
+// fuzz_chat_body: libFuzzer target for every request-body reader: read_chat_request (checked in
+// depth below), then on the same input DashScope's chat, the completions and embeddings readers,
+// the Responses API's and Anthropic's (messages and count_tokens) (simdjson DOM, error-code API).
 // The input is a request body. It is copied into a buffer with exactly PADDING (64) readable
 // bytes after it, as a pool buffer provides (filled with 0xff, not zeros, so nothing may rely
 // on the padding's content); ASan reports a read beyond. Checked: the verdict is deterministic
@@ -17,7 +18,9 @@
 #include <simdjson.h>
 
 #include "answer/schema_json.hpp"
+#include "dialects/anthropic_messages.hpp"
 #include "dialects/openai_reader.hpp"
+#include "dialects/openai_responses.hpp"
 
 namespace {
 
@@ -122,6 +125,52 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string prompt(c.last_user.data(), c.last_user.size());  // ASan checks the view is live
     } else if (ce.message == nullptr || ce.message[0] == '\0' || ce.param == nullptr) {
         broken("completion refused without naming the problem");
+    }
+    // The other dialects' readers: deterministic, and a refusal names its problem.
+    using read_fn = bool (*)(lms::json_body_parser&, const char*, size_t, lms::generation_request&, lms::body_error&) noexcept;
+    static constexpr struct {
+        read_fn read;
+        const char* name;
+    } OTHERS[] = {
+        {lms::read_dashscope_chat_request, "dashscope chat"},
+        {lms::read_responses_request, "responses"},
+        {lms::read_anthropic_request, "anthropic messages"},
+        {lms::read_anthropic_count_request, "anthropic count_tokens"},
+    };
+    for (const auto& o : OTHERS) {
+        lms::generation_request g1, g2;
+        lms::body_error e1, e2;
+        const bool ok1 = o.read(reader, buf.get(), size, g1, e1);
+        const std::string model(g1.model.data(), g1.model.size());  // ASan checks the view is live
+        const std::string m1 = e1.message != nullptr ? e1.message : "<null>";
+        const bool ok2 = o.read(reader, buf.get(), size, g2, e2);
+        if (ok1 != ok2 || (!ok1 && m1 != (e2.message != nullptr ? e2.message : "<null>"))) {
+            std::fprintf(stderr, "reader: %s\n", o.name);
+            broken("two reads of the same body disagree");
+        }
+        if (!ok1 && (e1.message == nullptr || e1.message[0] == '\0' || e1.param == nullptr)) {
+            std::fprintf(stderr, "reader: %s\n", o.name);
+            broken("refused without naming the problem");
+        }
+        if (ok2) {
+            // The schemas it accepted give a value that parses (the document is g2's, still live).
+            static char gen_out[4096];
+            for (uint32_t i = 0; i < g2.tool_count; ++i) {
+                const lms::tool_ref t = lms::request_tool(g2, i);
+                if (t.has_parameters) {
+                    lms::out_buf go(gen_out, sizeof gen_out);
+                    lms::rng r(size);
+                    if (lms::generate_json(t.parameters, go, r) == lms::schema_status::ok) {
+                        static simdjson::dom::parser gp;
+                        std::string v(go.view());
+                        simdjson::dom::element e;
+                        if (go.truncated || gp.parse(v).get(e) != simdjson::SUCCESS) {
+                            broken("generate_json wrote a value that is not JSON");
+                        }
+                    }
+                }
+            }
+        }
     }
     static lms::embedding_request emb;
     lms::body_error ee;

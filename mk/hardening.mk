@@ -30,7 +30,11 @@ build/fuzz/obj/fuzz_%.o: fuzz/fuzz_%.cpp | build/.deps
 build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: build/fuzz/obj/%.o build/fuzz/obj/engine/http_parser.o
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@
 
-build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o build/fuzz/obj/answer/json_body.o build/fuzz/obj/dialects/openai_reader.o build/fuzz/obj/answer/schema_json.o build/fuzz/obj/answer/schema_check.o build/fuzz/obj/answer/schema_keywords.o build/fuzz/obj/answer/schema_literal.o build/fuzz/obj/answer/schema_value.o build/fuzz/obj/answer/schema_string.o build/fuzz/obj/answer/schema_pattern.o build/fuzz/obj/answer/schema_number.o build/fuzz/obj/answer/schema_object.o build/fuzz/obj/answer/schema_array.o build/fuzz/obj/answer/latency_model.o build/fuzz/obj/engine/http_response.o
+# Every request-body reader (the OpenAI family, the Responses API, Anthropic) and what they use.
+READER_SRC := src/answer/json_body.cpp src/dialects/openai_reader.cpp src/dialects/responses_reader.cpp \
+              src/dialects/anthropic_reader.cpp $(wildcard src/answer/schema_*.cpp) src/answer/latency_model.cpp \
+              src/engine/http_response.cpp
+build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o $(READER_SRC:src/%.cpp=build/fuzz/obj/%.o)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -lsimdjson -o $@
 
 build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
@@ -40,7 +44,7 @@ build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
 build/fuzz-replay/fuzz_http_parser build/fuzz-replay/fuzz_http_differential: build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o build/san/engine/http_parser.o
 	$(CXX) $(SAN) $^ -o $@
 
-build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o build/san/answer/json_body.o build/san/dialects/openai_reader.o build/san/answer/schema_json.o build/san/answer/schema_check.o build/san/answer/schema_keywords.o build/san/answer/schema_literal.o build/san/answer/schema_value.o build/san/answer/schema_string.o build/san/answer/schema_pattern.o build/san/answer/schema_number.o build/san/answer/schema_object.o build/san/answer/schema_array.o build/san/answer/latency_model.o build/san/engine/http_response.o
+build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o $(READER_SRC:src/%.cpp=build/san/%.o)
 	$(CXX) $(SAN) $^ -lsimdjson -o $@
 
 .PHONY: fuzz fuzz-build fuzz-merge fuzz-replay soak

@@ -53,6 +53,8 @@ public:
     [[nodiscard]] std::string_view error_body(int status, std::string_view message, char* area, size_t cap) noexcept;
 
 private:
+    static void respond(reply& out, int status, std::string_view content_type, std::string_view body,
+                        std::string_view headers = {}) noexcept;
     // An answer that refuses: status, message, the offending field, an explicit code (empty:
     // the status's), extra header lines, and whether the request asked for a stream.
     struct failure {
