@@ -11,36 +11,28 @@
 
 #include <simdjson.h>
 
+#include "dialects/body_fields.hpp"
+
 #include "answer/schema_json.hpp"
 
 namespace lms {
 
 namespace {
 
-struct anthropic_fields {
-    enum name : uint8_t {
-        model, max_tokens, messages, system, stop_sequences, stream, tools, tool_choice, thinking, metadata,
-        temperature, top_p, top_k, count
-    };
-    uint32_t present = 0;
-    union slot {
-        simdjson::dom::element e;
-        slot() noexcept {}
-    } v[count];
+namespace anthropic_field {
+enum name : uint8_t {
+    model, max_tokens, messages, system, stop_sequences, stream, tools, tool_choice, thinking, metadata,
+    temperature, top_p, top_k, count
+};
+}  // namespace anthropic_field
 
-    [[nodiscard]] bool has(name f) const noexcept { return (present >> f) & 1; }
-    [[nodiscard]] bool given(name f) const noexcept { return has(f) && !v[f].e.is_null(); }
-    [[nodiscard]] simdjson::dom::element operator[](name f) const noexcept { return v[f].e; }
-
+struct anthropic_fields : field_slots<anthropic_field::count> {
+    using name = anthropic_field::name;
+    using enum anthropic_field::name;
     explicit anthropic_fields(simdjson::dom::object obj) noexcept {
         for (simdjson::dom::key_value_pair kv : obj) {
             const std::string_view k = kv.key;
-            auto take = [&](std::string_view key, name f) {
-                if (!has(f) && k == key) {
-                    present |= 1u << f;
-                    v[f].e = kv.value;
-                }
-            };
+            auto take = [&](std::string_view key, name f) { field_slots::take(k, key, f, kv.value); };
             switch (k.size()) {
             case 5:
                 take("model", model);

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "dialects/body_fields.hpp"
+
 #include "answer/schema_json.hpp"
 
 namespace lms {
@@ -88,40 +90,27 @@ bool mentions_json(simdjson::dom::array messages) noexcept {
 // The top-level fields the readers look at, found in one pass over the
 // object instead of one at_key() scan (with a strlen) per name. Each is the FIRST field of
 // its name, as at_key() would find it.
-struct body_fields {
-    enum name : uint8_t {
-        messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens, n, stop, tools,
-        tool_choice, enable_thinking, reasoning_effort, response_format, parallel_tool_calls, thinking_budget, logprobs,
-        top_logprobs, count
-    };
+namespace chat_field {
+enum name : uint8_t {
+    messages, prompt, model, stream, stream_options, max_completion_tokens, max_tokens, n, stop, tools,
+    tool_choice, enable_thinking, reasoning_effort, response_format, parallel_tool_calls, thinking_budget, logprobs,
+    top_logprobs, count
+};
+}  // namespace chat_field
+
+struct body_fields : field_slots<chat_field::count> {
+    using name = chat_field::name;
+    using enum chat_field::name;
     // The chat-only fields: a body with none of them skips their checks in one test.
     static constexpr uint32_t AGENT = 1u << tools | 1u << tool_choice | 1u << enable_thinking |
                                       1u << reasoning_effort | 1u << response_format |
                                       1u << parallel_tool_calls | 1u << thinking_budget | 1u << logprobs |
                                       1u << top_logprobs;
 
-    uint32_t present = 0;  // bit per name
-    // Left uninitialised: only the fields present are written (and read), so a body with few
-    // fields pays for few (an element is trivially copyable and destructible).
-    union slot {
-        simdjson::dom::element e;
-        slot() noexcept {}
-    } v[count];
-
-    [[nodiscard]] bool has(name f) const noexcept { return (present >> f) & 1; }
-    // Present and not null.
-    [[nodiscard]] bool given(name f) const noexcept { return has(f) && !v[f].e.is_null(); }
-    [[nodiscard]] simdjson::dom::element operator[](name f) const noexcept { return v[f].e; }
-
     explicit body_fields(simdjson::dom::object obj) noexcept {
         for (simdjson::dom::key_value_pair kv : obj) {
             const std::string_view k = kv.key;
-            auto take = [&](std::string_view key, name f) {
-                if (!has(f) && k == key) {
-                    present |= 1u << f;
-                    v[f].e = kv.value;
-                }
-            };
+            auto take = [&](std::string_view key, name f) { field_slots::take(k, key, f, kv.value); };
             switch (k.size()) {
             case 1: take("n", n); break;
             case 4: take("stop", stop); break;

@@ -10,6 +10,8 @@
 // mock generates only function calls.
 #include <simdjson.h>
 
+#include "dialects/body_fields.hpp"
+
 #include "answer/schema_json.hpp"
 #include "dialects/openai_responses.hpp"
 
@@ -17,30 +19,20 @@ namespace lms {
 
 namespace {
 
-struct responses_fields {
-    enum name : uint8_t {
-        model, input, instructions, max_output_tokens, stream, tools, tool_choice, parallel_tool_calls, reasoning,
-        text, previous_response_id, store, metadata, temperature, top_p, count
-    };
-    uint32_t present = 0;
-    union slot {
-        simdjson::dom::element e;
-        slot() noexcept {}
-    } v[count];
+namespace responses_field {
+enum name : uint8_t {
+    model, input, instructions, max_output_tokens, stream, tools, tool_choice, parallel_tool_calls, reasoning,
+    text, previous_response_id, store, metadata, temperature, top_p, count
+};
+}  // namespace responses_field
 
-    [[nodiscard]] bool has(name f) const noexcept { return (present >> f) & 1; }
-    [[nodiscard]] bool given(name f) const noexcept { return has(f) && !v[f].e.is_null(); }
-    [[nodiscard]] simdjson::dom::element operator[](name f) const noexcept { return v[f].e; }
-
+struct responses_fields : field_slots<responses_field::count> {
+    using name = responses_field::name;
+    using enum responses_field::name;
     explicit responses_fields(simdjson::dom::object obj) noexcept {
         for (simdjson::dom::key_value_pair kv : obj) {
             const std::string_view k = kv.key;
-            auto take = [&](std::string_view key, name f) {
-                if (!has(f) && k == key) {
-                    present |= 1u << f;
-                    v[f].e = kv.value;
-                }
-            };
+            auto take = [&](std::string_view key, name f) { field_slots::take(k, key, f, kv.value); };
             switch (k.size()) {
             case 4: take("text", text); break;
             case 5:
