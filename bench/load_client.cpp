@@ -583,13 +583,13 @@ void load::sse_event_done(uint32_t i) {
     std::string_view data = ev.substr(5);
     if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
     // The end: chat's [DONE], Anthropic's message_stop, the Responses API's completed/incomplete.
-    if (data.substr(0, 6) == "[DONE]" || data.substr(0, 22) == "{\"type\":\"message_stop\"" ||
-        data.substr(0, 30) == "{\"type\":\"response.completed\"" || data.substr(0, 31) == "{\"type\":\"response.incomplete\"") {
+    if (data.starts_with("[DONE]") || data.starts_with("{\"type\":\"message_stop\"") ||
+        data.starts_with("{\"type\":\"response.completed\"") || data.starts_with("{\"type\":\"response.incomplete\"")) {
         c.done_seen = true;
         return;
     }
-    if (data.substr(0, 9) == "{\"error\":" || data.substr(0, 16) == "{\"type\":\"error\"" ||
-        data.substr(0, 27) == "{\"type\":\"response.failed\"") {
+    if (data.starts_with("{\"error\":") || data.starts_with("{\"type\":\"error\"") ||
+        data.starts_with("{\"type\": \"error\"") || data.starts_with("{\"type\":\"response.failed\"")) {
         c.sse_error = true;
         return;
     }
@@ -601,8 +601,8 @@ void load::sse_event_done(uint32_t i) {
     };
     // Anthropic: a content_block_delta's text, thinking or partial_json; the Responses API: a
     // *.delta event's delta (its *.done events repeat the whole text, and are not tokens).
-    const bool anthropic = data.substr(0, 31) == "{\"type\":\"content_block_delta\"";
-    const bool responses = data.substr(0, 19) == "{\"type\":\"response." && data.find(".delta\"") != std::string_view::npos;
+    const bool anthropic = data.starts_with("{\"type\":\"content_block_delta\"");
+    const bool responses = data.starts_with("{\"type\":\"response.") && data.find(".delta\"") != std::string_view::npos;
     const bool token = anthropic   ? token_in("\"text\":\"") || token_in("\"thinking\":\"") || token_in("\"partial_json\":\"")
                        : responses ? token_in("\"delta\":\"")
                                    : token_in("\"content\":\"") || token_in("\"reasoning_content\":\"") ||
