@@ -6,6 +6,10 @@
 #
 #   bench/callgrind.sh BIN [BIN...]      prints "BIN Ir/request" per binary
 #
+# With CG_KINDS (e.g. "text responses anthropic", the kinds of bench/lib.sh): streams instead,
+# per binary and kind: CG_CONNS streams of CG_TOKENS (200) tokens at ITL 1 ms, one each, after a
+# warm-up of the same; prints "BIN KIND Ir/token" (all Ir over the token events received).
+#
 # Environment: CG_CONNS=64, CG_REQS=200, CG_KEEP=1 keeps the callgrind.out files (for
 # callgrind_annotate) in /tmp/lms-callgrind.*/.
 set -u
@@ -16,28 +20,48 @@ REQS=${CG_REQS:-200}
 OUT=$(mktemp -d /tmp/lms-callgrind.XXXXXX)
 source bench/lib.sh
 
+TOKENS=${CG_TOKENS:-200}
+SERVER_ARGS=()
+[ -n "${CG_KINDS:-}" ] && SERVER_ARGS=(--ttft-seconds 0.01 --itl-seconds 0.001 --output-tokens "$TOKENS" --tool-calls 8
+    --reasoning-tokens $((TOKENS - 10)) --max-concurrent $((CONNS + 100)))
 i=0
-for bin in "$@"; do
+# One server under callgrind: warm-up, zero, measured load, dump; echoes the measured Ir.
+# run_one BIN LOAD_ARGS... (the load client's arguments after --port)
+run_one() {
+    local bin=$1 port pid f
+    shift
     i=$((i + 1))
     port=$(free_port)
     valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$i.%p" --dump-instr=no \
-        "$bin" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 --worker-threads 1 \
+        "$bin" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 --worker-threads 1 "${SERVER_ARGS[@]}" \
         2>"$OUT/vg.$i.log" &
     pid=$!
     for _ in $(seq 200); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
         sleep 0.1
     done
-    timeout 60 "$LC" --port "$port" --connections "$CONNS" --requests-per-conn 20 >/dev/null 2>&1
+    timeout 120 "$LC" --port "$port" "$@" >/dev/null 2>&1
     callgrind_control -z "$pid" >/dev/null 2>&1
-    timeout 120 "$LC" --port "$port" --connections "$CONNS" --requests-per-conn "$REQS" >"$OUT/load.$i.txt" 2>&1
+    timeout 300 "$LC" --port "$port" "$@" >"$OUT/load.$i.txt" 2>&1
     callgrind_control -d "$pid" >/dev/null 2>&1
     kill -TERM "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     # The dump taken after the measured load (the highest-numbered part file).
     f=$(ls "$OUT"/cg.$i.$pid.* 2>/dev/null | sort -t. -k4 -n | head -1)
-    ir=$(awk '/^summary:|^totals:/ {print $2; exit}' "$f")
-    n=$((CONNS * REQS))
-    echo "$bin $(awk -v ir="$ir" -v n="$n" 'BEGIN {printf "%.0f", ir / n}') Ir/request ($n requests; $f)"
+    awk '/^summary:|^totals:/ {print $2; exit}' "$f"
+}
+for bin in "$@"; do
+    if [ -z "${CG_KINDS:-}" ]; then
+        ir=$(run_one "$bin" --connections "$CONNS" --requests-per-conn "$REQS")
+        n=$((CONNS * REQS))
+        echo "$bin $(awk -v ir="$ir" -v n="$n" 'BEGIN {printf "%.0f", ir / n}') Ir/request ($n requests)"
+        continue
+    fi
+    for kind in $CG_KINDS; do
+        ir=$(run_one "$bin" --connections "$CONNS" --requests-per-conn 1 --stream 1 --ttft 0.01 --itl 0.001 \
+            --path "$(kind_path "$kind")" --body "$(kind_body "$kind" "$TOKENS")" --timeout 200)
+        ev=$(grep '^RESULT stream' "$OUT/load.$i.txt" | tr ' ' '\n' | awk -F= '$1 == "token_events" {print $2}')
+        echo "$bin $kind $(awk -v ir="$ir" -v n="${ev:-0}" 'BEGIN {if (n > 0) printf "%.0f", ir / n; else print "nan"}') Ir/token ($ev token events)"
+    done
 done
 [ "${CG_KEEP:-0}" = 1 ] || rm -rf "$OUT"

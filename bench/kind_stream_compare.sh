@@ -33,25 +33,6 @@ source bench/lib.sh
 [ -x "$LC" ] || { echo "kind_stream_compare: build $LC first (make bench-tools)" >&2; exit 2; }
 trap 'stop; exit 130' INT TERM
 
-MSG='"messages":[{"role":"user","content":"Hello"}],"stream":true'
-# Arguments of about 25 tokens per call ({"city":"…","days":N,"tags":["…","…"]}), 8 calls.
-TOOL='{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Paris","Oslo","Lima"]},"days":{"type":"integer","minimum":1,"maximum":7},"tags":{"type":"array","items":{"type":"string","minLength":4,"maxLength":8},"minItems":2,"maxItems":2}},"required":["city","days","tags"],"additionalProperties":false}}}'
-path() {
-    case $1 in
-    responses) echo /v1/responses ;;
-    anthropic) echo /v1/messages ;;
-    *) echo /v1/chat/completions ;;
-    esac
-}
-body() {
-    case $1 in
-    text) printf '{"model":"qwen-plus",%s,"max_tokens":%s}' "$MSG" "$TOKENS" ;;
-    tools) printf '{"model":"qwen-plus",%s,"tools":[%s],"tool_choice":"required"}' "$MSG" "$TOOL" ;;
-    reasoning) printf '{"model":"qwen-plus",%s,"enable_thinking":true,"max_tokens":10}' "$MSG" ;;
-    responses) printf '{"model":"qwen-plus","input":"Hello","stream":true,"max_output_tokens":%s}' "$TOKENS" ;;
-    anthropic) printf '{"model":"qwen-plus",%s,"max_tokens":%s}' "$MSG" "$TOKENS" ;;
-    esac
-}
 : >"$OUT/runs.tsv"
 printf 'run\tkind\tserver_cpu_ms\ttoken_events\tus_per_token\tstreams_ok\tbad\tttft_err_p99_ms\tgap_err_p99_ms\n'
 nk=${#KINDS[@]}
@@ -65,8 +46,8 @@ for r in $(seq "$REPS"); do
         SPID=$!
         wait_port "$port"
         c0=$(cpu_ns "$SPID")
-        taskset -c 1 timeout 120 "$LC" --port "$port" --path "$(path "$kind")" --connections "$STREAMS" --stream 1 \
-            --ttft "$TTFT" --itl "$ITL" --body "$(body "$kind")" --requests-per-conn 1 --ramp 1 --timeout 60 \
+        taskset -c 1 timeout 120 "$LC" --port "$port" --path "$(kind_path "$kind")" --connections "$STREAMS" --stream 1 \
+            --ttft "$TTFT" --itl "$ITL" --body "$(kind_body "$kind" "$TOKENS")" --requests-per-conn 1 --ramp 1 --timeout 60 \
             --label "$kind" >"$OUT/load.txt" 2>&1
         c1=$(cpu_ns "$SPID")
         stop

@@ -25,8 +25,13 @@
 #               --stream 1), ours and reference_stream alternately, STREAM_REPS (3) runs each
 #               (medians): TTFT error and inter-token gap error p50/p99, token events/s, server
 #               CPU per token event (nginx has no streaming: not run)
+#   kinds       the stream of each dialect and answer kind beside chat's plain text, in one run
+#               (bench/kind_stream_compare.sh: text, tools, reasoning, the Responses API,
+#               Anthropic Messages; 1,000 streams of 200 tokens, KINDS_REPS (3) runs each, the
+#               kinds rotating): server CPU per token event, TTFT and gap error p99, as ratios
+#               to text (medians)
 #
-# Environment: BENCH_SCENARIOS="micro hold throughput reject stream" (e.g. BENCH_SCENARIOS=stream
+# Environment: BENCH_SCENARIOS="micro hold throughput reject stream kinds" (e.g. BENCH_SCENARIOS=stream
 # for that one alone), BENCH_SERVERS="ours nginx reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
 # BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
@@ -36,7 +41,7 @@ set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
 cd "$(dirname "$0")/.." || exit 1
-SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream}
+SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds}
 SERVERS=${BENCH_SERVERS:-ours nginx reference}
 HOLD_LEVELS=${HOLD_LEVELS:-1000 5000 15000}
 HOLD_DELAY=${HOLD_DELAY:-10}
@@ -54,6 +59,7 @@ STREAM_TOKENS=${STREAM_TOKENS:-200}
 STREAM_PER_CONN=${STREAM_PER_CONN:-2}
 STREAM_RAMP=${STREAM_RAMP:-1}
 STREAM_REPS=${STREAM_REPS:-3}
+KINDS_REPS=${KINDS_REPS:-3}
 STREAM_BUSY_POLL=${STREAM_BUSY_POLL:-0}  # 1: the load client never sleeps (no wake-up of it per token)
 STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
 CPU_SHARES=${BENCH_CPU_SHARES:-10240}  # cgroup v1 cpu.shares (default 1024) of every bench cgroup
@@ -653,6 +659,14 @@ scenario_stream() {
         done
     done
     STREAMING=0
+}
+
+scenario_kinds() {
+    say ""
+    say "== kinds: each dialect's stream beside chat's text, 1,000 streams x 200 tokens, $KINDS_REPS runs each (bench/kind_stream_compare.sh, medians)"
+    SC_KINDS="text tools reasoning responses anthropic" SC_REPS=$KINDS_REPS SC_STREAMS=1000 SC_TOKENS=200 \
+        bash bench/kind_stream_compare.sh "$BIN" >"$OUT/kinds.txt" 2>&1
+    grep -v '^[0-9]' "$OUT/kinds.txt" | grep -v '^run' | while IFS= read -r l; do say "  $l"; done
 }
 
 # ---- run ----------------------------------------------------------------------------------------

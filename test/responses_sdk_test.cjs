@@ -57,6 +57,9 @@ const TOOL_ROUNDS = Number(process.env.TOOL_ROUNDS || 1);
         /^req_/.test(r._request_id || ''), short([r.status, r.id, r._request_id]));
       check(`create text ${label}: usage totals`, r.usage && r.usage.total_tokens === r.usage.input_tokens + r.usage.output_tokens &&
         r.usage.output_tokens > 0, short(r.usage));
+      check(`create text ${label}: the response repeats instructions, default tools and tool_choice`,
+        r.instructions === 'Be terse.' && Array.isArray(r.tools) && r.tools.length === 0 && r.tool_choice === 'auto',
+        short([r.instructions, r.tools, r.tool_choice]));
     });
   }
 
@@ -67,6 +70,9 @@ const TOOL_ROUNDS = Number(process.env.TOOL_ROUNDS || 1);
       /^call_/.test(calls[0].call_id), short(r.output));
     const args = calls.length ? JSON.parse(calls[0].arguments) : null;
     check('create function call: arguments valid against the schema (ajv)', args && validWeather(args), short([args, validWeather.errors]));
+    check('create function call: the response repeats the tools and tool_choice as sent',
+      r.tool_choice === 'required' && r.tools.length === 1 && r.tools[0].name === 'get_weather' &&
+      JSON.stringify(r.tools[0].parameters) === JSON.stringify(WEATHER), short([r.tool_choice, r.tools]));
   });
 
   await step('create json_schema', async () => {

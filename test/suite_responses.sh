@@ -166,6 +166,13 @@ if start_server main RESPONSE_DELAY_SECONDS=0 ITL_SECONDS=0.001 REASONING_TOKENS
     # 7. the stateless extras are accepted
     chat "$T/st" "$URL$V1" "$T/stateless.json"
     eq "previous_response_id, store false, metadata, temperature, top_p: accepted (200)" "$CODE" 200
+    eq "the response repeats them: previous_response_id, store, metadata, temperature, top_p" \
+        "$(j "$T/st.body" '"\(.previous_response_id) \(.store) \(.metadata.k) \(.temperature) \(.top_p) \(.instructions)"')" \
+        "resp_0123 false v 0.2 0.5 null"
+    sse "$T/ts" "$URL$V1" "$T/text_s.json"
+    eq "the stream's response.created and response.completed repeat instructions" \
+        "$(js "$T/ts.json" '[.[] | select(.type == "response.created" or .type == "response.completed") | .response.instructions] | join("|")')" \
+        "Be terse.|Be terse."
 
     # 8. refusals name their param
     while IFS='|' read -r name body param; do

@@ -41,6 +41,8 @@ struct answer_script {
     uint32_t text_off = 0;  // the content's text in bytes (echo text or JSON); text_len 0: the server's
     uint32_t text_len = 0;
     uint32_t used = 0;      // bytes written
+    uint32_t echo_off = 0;  // the dialect's echo of request fields (echo_len 0: its defaults)
+    uint32_t echo_len = 0;
     uint32_t calls = 0;
     script_call call[MAX_TOOL_CALLS];
     script_choice choice[MAX_CHOICES];
@@ -56,6 +58,7 @@ struct answer_script {
     [[nodiscard]] std::string_view stop_text(uint32_t k) const noexcept {
         return {bytes() + choice[k].stop_off, choice[k].stop_len};
     }
+    [[nodiscard]] std::string_view echo() const noexcept { return {bytes() + echo_off, echo_len}; }
     [[nodiscard]] std::string_view call_args(uint32_t i) const noexcept {
         return {bytes() + call[i].args_off, call[i].args_len};
     }
@@ -67,7 +70,7 @@ enum class script_status : uint8_t { ok, too_large, bad_schema };
 // sequence may still turn out not to occur: build_script then says so in needed).
 // Inline: it runs on every request.
 [[nodiscard]] inline bool script_wanted(const generation_request& rq, const answer_plan& p) noexcept {
-    return p.echo || p.tool_calls != 0 || p.json || p.choices > 1 || rq.stop_count != 0;
+    return p.echo || p.tool_calls != 0 || p.json || p.choices > 1 || rq.stop_count != 0 || rq.echo_wanted;
 }
 
 // Writes the script for the plan into s (whose bytes() hold cap bytes): copies the echoed text,

@@ -60,6 +60,11 @@ struct generation_request {
     bool tools_input_schema = false;  // {"name","input_schema"} (Anthropic): no "function", no "parameters"
     bool has_output_schema = false;
     simdjson::dom::element output_schema;  // response_format json_schema's "schema" (has_output_schema)
+    // The body's top-level object, for a dialect whose answer repeats request fields (the
+    // Responses API's response object: instructions, tools, text, ...); echo_wanted when the
+    // body sets one of them (else the dialect's defaults are the echo).
+    simdjson::dom::object body;
+    bool echo_wanted = false;
 };
 
 // Tool i of the request (i < tool_count): its name and its parameters schema (has_parameters

@@ -77,4 +77,10 @@ enum class schema_status : uint8_t { ok, too_large, bad_schema };
 // property whose schema is false).
 [[nodiscard]] schema_status generate_json(simdjson::dom::element schema, out_buf& o, rng& r) noexcept;
 
+// A request's element (tools with their schemas, a tool_choice, metadata) appended to o as
+// compact JSON, the same value byte for byte but for whitespace, numbers in shortest form;
+// false when it nests deeper than a checked schema plus its wrappers can (SCHEMA_MAX_DEPTH +
+// 4 levels: o then holds a partial value). Truncation is o's.
+[[nodiscard]] bool write_json(out_buf& o, simdjson::dom::element e) noexcept;
+
 }  // namespace lms

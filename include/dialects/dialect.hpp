@@ -33,6 +33,8 @@ struct answer_meta {
     // Streams: the count of events sent so far, kept in the cursor; a renderer that numbers its
     // events (the Responses API's sequence_number) reads and advances it. Null for whole answers.
     uint32_t* events = nullptr;
+    // The dialect's request_echo for this request; empty: its defaults.
+    std::string_view echo = {};
 };
 
 struct usage_counts {
@@ -134,6 +136,11 @@ struct dialect {
     std::string_view fixed_headers = {};
     std::string_view missing_key_message = {};
     std::string_view bad_key_message = {};
+
+    // The request fields its answer repeats, as a JSON fragment (null: none), written at
+    // admission into the answer's script while the body is still parsed; brief leaves out
+    // what may not fit (the tools' schemas). Its renderers read it back from answer_meta.echo.
+    void (*request_echo)(out_buf& o, const generation_request& rq, bool brief) noexcept = nullptr;
 };
 
 // prefix + 32 lowercase hex digits of (hi, lo) into out, which holds prefix.size() + 32 bytes

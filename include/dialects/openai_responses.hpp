@@ -8,10 +8,13 @@
 // views point into the body and the worker's parser (valid until the parser's next call). A
 // stream's sequence numbers live in the cursor (answer_meta::events). Any thread.
 //
-// Known limits: the renderer sees only the answer, not the request, so the response object
-// states the defaults for what it would echo (instructions null, max_output_tokens null,
-// temperature and top_p 1.0, text.format "text", tool_choice "auto", tools [], store true);
-// the mock keeps no state (previous_response_id and store are accepted and ignored). The
+// The response object repeats the request's fields (instructions, max_output_tokens, tools,
+// tool_choice, parallel_tool_calls, reasoning, text, temperature, top_p, store,
+// previous_response_id, metadata): render_response_echo writes them at admission into the
+// answer's script (answer_meta::echo); a request that sets none gets RESPONSE_DEFAULT_ECHO.
+//
+// Known limits: the mock keeps no state (previous_response_id and store are accepted, echoed,
+// and ignored); tools whose schemas do not fit the script buffer are echoed by name only. The
 // in-stream error is a bare `error` event without a sequence_number (the table's stream_error
 // is given no meta).
 #include <cstddef>
@@ -48,6 +51,18 @@ void render_response_output_item_done(out_buf& o, const answer_meta& m, const bl
 void render_response_completed(out_buf& o, const answer_meta& m, const stream_end& e) noexcept;
 // A bare error event: {"type":"error","code":"server_error","message":..,"param":null}.
 void render_response_error_event(out_buf& o, std::string_view message) noexcept;
+
+// The echo of a request that sets none of the repeated fields.
+inline constexpr std::string_view RESPONSE_DEFAULT_ECHO =
+    "\"instructions\":null,\"max_output_tokens\":null,\"parallel_tool_calls\":true,\"previous_response_id\":null,"
+    "\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":true,\"temperature\":1.0,"
+    "\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":1.0,"
+    "\"truncation\":\"disabled\",\"user\":null,\"metadata\":{}";
+
+// The repeated fields of rq (whose body must still be parsed) as a fragment of the response
+// object: "instructions":..,... "metadata":{..} (no braces); brief: the tools by name only.
+// o.truncated when it does not fit (or nests too deep to copy).
+void render_response_echo(out_buf& o, const generation_request& rq, bool brief) noexcept;
 
 // The whole response object.
 void render_response(out_buf& o, const answer_meta& m, const answer_body& b) noexcept;

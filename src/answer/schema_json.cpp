@@ -1,6 +1,7 @@
 #include "answer/schema_json.hpp"
 
 #include "answer/schema_check.hpp"
+#include "answer/schema_literal.hpp"
 #include "answer/schema_value.hpp"
 
 // Design: a value is generated for a "view" — the set of schemas it must satisfy at once: the
@@ -51,5 +52,9 @@ schema_status generate_json(simdjson::dom::element schema, out_buf& o, rng& r) n
     o.truncated = true;
     return schema_status::too_large;
 }
+
+// The readers checked every schema to SCHEMA_MAX_DEPTH; a tools array wraps its schemas in
+// 4 more levels at most (the array, a tool, its "function", its "parameters").
+bool write_json(out_buf& o, simdjson::dom::element e) noexcept { return schema_detail::write_element(o, e, -4); }
 
 }  // namespace lms

@@ -10,6 +10,7 @@
 #include "dialects/openai_responses.hpp"
 
 #include "answer/json_text.hpp"
+#include "answer/schema_json.hpp"
 #include "dialects/openai_error.hpp"
 
 namespace lms {
@@ -142,7 +143,7 @@ void append_response(out_buf& o, const answer_meta& m, const answer_body* b) noe
         o.append(cut ? ",\"error\":null,\"incomplete_details\":{\"reason\":\"max_output_tokens\"}"
                      : ",\"error\":null,\"incomplete_details\":null");
     }
-    o.append(",\"instructions\":null,\"max_output_tokens\":null,\"model\":\"");
+    o.append(",\"model\":\"");
     json_escape(o, m.model);
     o.append("\",\"output\":[");
     if (b != nullptr) {
@@ -164,18 +165,91 @@ void append_response(out_buf& o, const answer_meta& m, const answer_body* b) noe
             append_call_item(o, m, b->calls[i], index + i);
         }
     }
-    o.append("],\"parallel_tool_calls\":true,\"previous_response_id\":null,\"reasoning\":{\"effort\":null,"
-             "\"summary\":null},\"store\":true,\"temperature\":1.0,\"text\":{\"format\":{\"type\":\"text\"}},"
-             "\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":1.0,\"truncation\":\"disabled\",\"usage\":");
+    o.append("],\"usage\":");
     if (b == nullptr) {
         o.append("null");
     } else {
         append_usage(o, b->usage);
     }
-    o.append(",\"user\":null,\"metadata\":{}}");
+    o.append(',');
+    o.append(m.echo.empty() ? RESPONSE_DEFAULT_ECHO : m.echo);
+    o.append('}');
+}
+
+// key:value of the body's field, or key:fallback when it is absent or null; false when the
+// value nests too deep to copy.
+bool echo_field(out_buf& o, simdjson::dom::object body, std::string_view key, std::string_view fallback) noexcept {
+    o.append('"');
+    o.append(key);
+    o.append("\":");
+    simdjson::dom::element v;
+    if (body[key].get(v) != simdjson::SUCCESS || v.is_null()) {
+        o.append(fallback);
+        return true;
+    }
+    return write_json(o, v);
 }
 
 }  // namespace
+
+// The request fields a Response repeats, in the spec example's order (§2.2). Given fields are
+// copied as sent (compact); reasoning is normalised to its two keys; max_output_tokens is the
+// reader's number. Brief: each tool as {"type":"function","name":..} (its schema left out).
+void render_response_echo(out_buf& o, const generation_request& rq, bool brief) noexcept {
+    const simdjson::dom::object body = rq.body;
+    bool ok = echo_field(o, body, "instructions", "null");
+    o.append(",\"max_output_tokens\":");
+    if (rq.has_max_tokens) {
+        o.append_decimal(int64_t(rq.max_tokens));
+    } else {
+        o.append("null");
+    }
+    o.append(',');
+    ok = ok && echo_field(o, body, "parallel_tool_calls", "true");
+    o.append(',');
+    ok = ok && echo_field(o, body, "previous_response_id", "null");
+    o.append(",\"reasoning\":{");
+    simdjson::dom::object reasoning;
+    if (body["reasoning"].get(reasoning) == simdjson::SUCCESS) {
+        ok = ok && echo_field(o, reasoning, "effort", "null");
+        o.append(',');
+        ok = ok && echo_field(o, reasoning, "summary", "null");
+    } else {
+        o.append("\"effort\":null,\"summary\":null");
+    }
+    o.append("},");
+    ok = ok && echo_field(o, body, "store", "true");
+    o.append(',');
+    ok = ok && echo_field(o, body, "temperature", "1.0");
+    o.append(',');
+    simdjson::dom::element fmt;
+    if (body["text"]["format"].get(fmt) == simdjson::SUCCESS && !fmt.is_null()) {
+        ok = ok && echo_field(o, body, "text", "");
+    } else {
+        o.append("\"text\":{\"format\":{\"type\":\"text\"}}");
+    }
+    o.append(',');
+    ok = ok && echo_field(o, body, "tool_choice", "\"auto\"");
+    if (brief) {
+        o.append(",\"tools\":[");
+        for (uint32_t i = 0; i < rq.tool_count; ++i) {
+            o.append(i == 0 ? "{\"type\":\"function\",\"name\":\"" : ",{\"type\":\"function\",\"name\":\"");
+            json_escape(o, request_tool(rq, i).name);
+            o.append("\"}");
+        }
+        o.append(']');
+    } else {
+        o.append(',');
+        ok = ok && echo_field(o, body, "tools", "[]");
+    }
+    o.append(',');
+    ok = ok && echo_field(o, body, "top_p", "1.0");
+    o.append(",\"truncation\":\"disabled\",\"user\":null,");
+    ok = ok && echo_field(o, body, "metadata", "{}");
+    if (!ok) {
+        o.truncated = true;  // too deep to copy: the caller takes it as not fitting
+    }
+}
 
 const dialect OPENAI_RESPONSES = {
     "resp_", "call_", "x-request-id", 503, false, false, read_responses_request, render_response,
@@ -183,7 +257,7 @@ const dialect OPENAI_RESPONSES = {
     render_response_output_item_done, render_response_completed, render_openai_envelope,
     render_response_error_event,
     // previous_response_id and store are accepted, but no response is kept: every answer says so.
-    "x-mock-stateless: true\r\n",
+    "x-mock-stateless: true\r\n", {}, {}, render_response_echo,
 };
 
 void render_response_created(out_buf& o, const answer_meta& m, const block_ref& first) noexcept {

@@ -502,6 +502,11 @@ bool read_responses_request(json_body_parser& p, const char* body, size_t len, g
             }
         }
     }
+    // The fields the response object repeats (stream, model, input are not among them).
+    constexpr uint32_t ECHOED = ~((1u << responses_fields::model) | (1u << responses_fields::input) |
+                                  (1u << responses_fields::stream));
+    out.body = obj;
+    out.echo_wanted = (f.present & ECHOED) != 0;
     return true;
 }
 

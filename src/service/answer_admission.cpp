@@ -18,6 +18,26 @@
 
 namespace lms {
 
+namespace {
+
+// The dialect's echo of the request's fields, behind the script's bytes; brief when the whole
+// does not fit, none (the dialect's defaults) when neither does. True when one was kept.
+bool echo_request(const dialect& d, const generation_request& rq, answer_script& s, size_t cap) noexcept {
+    for (const bool brief : {false, true}) {
+        out_buf o(s.bytes() + s.used, cap - s.used);
+        d.request_echo(o, rq, brief);
+        if (!o.truncated) {
+            s.echo_off = s.used;
+            s.echo_len = uint32_t(o.len);
+            s.used += uint32_t(o.len);
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
 void answer_service::generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                               answer_cursor& cur, reply& out) noexcept {
     const config& cfg = srv_.cfg;
@@ -125,8 +145,11 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         }
         answer_script* sc = ::new (cur.script->data()) answer_script;
         bool needed = true;
-        const script_status st =
-            build_script(body, plan, srv_.text, *sc, scripts_.capacity() - sizeof(answer_script), rng_, needed);
+        const size_t cap = scripts_.capacity() - sizeof(answer_script);
+        const script_status st = build_script(body, plan, srv_.text, *sc, cap, rng_, needed);
+        if (st == script_status::ok && body.echo_wanted && d.request_echo != nullptr) {
+            needed = echo_request(d, body, *sc, cap) || needed;
+        }
         if (st != script_status::ok || !needed) {
             end(cur);
         }

@@ -77,7 +77,7 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
         answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed(),
-                      cur.prompt_tokens};
+                      cur.prompt_tokens, nullptr, sc != nullptr ? sc->echo() : std::string_view{}};
         answer_body a;
         answer_call calls[MAX_TOOL_CALLS];
         char ids[MAX_TOOL_CALLS][32];
@@ -263,10 +263,11 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
     }
     char idbuf[48];
     // DashScope's chunks say "usage":null with or without include_usage (dashscope.md §0 items 6, 8).
+    answer_script* sc = script_of(cur);
     const answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len),
                         cur.include_usage || d.dashscope, cur.reasoning_shown, d.dashscope,
-                        cur.logprobs, logprob_seed(), cur.prompt_tokens, &cur.events};
-    answer_script* sc = script_of(cur);
+                        cur.logprobs, logprob_seed(), cur.prompt_tokens, &cur.events,
+                        sc != nullptr ? sc->echo() : std::string_view{}};
     const std::string_view text = answer_text(cur);
     const uint32_t n = cur.choices;
     auto open = [&]() {

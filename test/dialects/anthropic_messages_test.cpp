@@ -4,17 +4,16 @@
 // is a wire change). LMS_WRITE_GOLDEN=1 rewrites them.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "answer/tokens.hpp"
 #include "dialects/anthropic_messages.hpp"
 #include "dialects/openai_chat.hpp"
+#include "golden_files.hpp"
 
 using namespace lms;
+using namespace lms::golden_files;
 
 namespace {
 
@@ -29,22 +28,6 @@ bool read(json_body_parser& r, const std::string& s, generation_request& out, bo
 std::string with(const std::string& extra) {
     return R"({"model":"claude-sonnet-4-6","max_tokens":64,"messages":[{"role":"user","content":"hi"}])" +
            (extra.empty() ? std::string() : "," + extra) + "}";
-}
-
-std::string golden(const char* name) {
-    std::ifstream f(std::string("test/dialects/golden/") + name, std::ios::binary);
-    REQUIRE(f.good());
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-// got against golden file name; with LMS_WRITE_GOLDEN=1 the file is (re)written first.
-bool matches_golden(const char* name, const std::string& got) {
-    if (const char* w = std::getenv("LMS_WRITE_GOLDEN"); w != nullptr && std::string(w) == "1") {
-        std::ofstream(std::string("test/dialects/golden/") + name, std::ios::binary) << got;
-    }
-    return got == golden(name);
 }
 
 const std::string_view MSG_ID = "msg_00000000000000010000000000000002";
@@ -311,10 +294,9 @@ namespace {
 // The events of one stream as the answer service emits them (stream_step's order): the
 // opening, per block its start, its deltas and its end, then the closing with the whole answer.
 struct stream_render {
-    char mem[8192];
-    out_buf o{mem, sizeof mem};
+    out_buf& o;
     answer_meta m;
-    explicit stream_render(const answer_meta& meta) : m(meta) {}
+    stream_render(out_buf& out, const answer_meta& meta) : o(out), m(meta) {}
     void block(const block_ref& b, std::initializer_list<std::string_view> deltas) {
         ANTHROPIC_MESSAGES.block_start(o, m, b);
         for (std::string_view d : deltas) {
@@ -322,12 +304,18 @@ struct stream_render {
         }
         ANTHROPIC_MESSAGES.block_end(o, m, b, answer_body{});
     }
-    std::string close(const answer_body& body) {
-        ANTHROPIC_MESSAGES.stream_close(o, m, stream_end{1, body.finish, &body.usage, &body});
-        REQUIRE_FALSE(o.truncated);
-        return std::string(o.view());
-    }
+    void close(const answer_body& body) { ANTHROPIC_MESSAGES.stream_close(o, m, stream_end{1, body.finish, &body.usage, &body}); }
 };
+
+// A render into a roomy buffer, which it must fit.
+template <class Render>
+std::string rendered(Render render) {
+    std::vector<char> mem(16384);
+    out_buf o(mem.data(), mem.size());
+    render(o);
+    REQUIRE_FALSE(o.truncated);
+    return std::string(o.view());
+}
 
 answer_body text_body(std::string_view text, uint32_t tokens, std::string_view finish, usage_counts u) {
     answer_body b;
@@ -337,43 +325,54 @@ answer_body text_body(std::string_view text, uint32_t tokens, std::string_view f
     return b;
 }
 
+const answer_meta STREAM_META{MSG_ID, 1700000000, "claude-sonnet-4-6", false, false, false, 0, 0, 12};
+
+void text_stream(out_buf& o) {
+    stream_render s(o, STREAM_META);
+    ANTHROPIC_MESSAGES.stream_open(o, STREAM_META, block_ref{});
+    s.block(block_ref{}, {"\xe6\x88\x91", "\xe6\x98\xaf", "\"q\"\n"});
+    s.close(text_body(CHAT_CONTENT, 3, "stop", usage_counts{12, 3}));
+}
+
+void thinking_stream(out_buf& o) {
+    answer_meta t = STREAM_META;
+    t.thinking = true;
+    stream_render s(o, t);
+    ANTHROPIC_MESSAGES.stream_open(o, t, block_ref{0, block_kind::reasoning});
+    s.block(block_ref{0, block_kind::reasoning}, {"Hm", "m"});
+    s.block(block_ref{0, block_kind::text}, {"Hi"});
+    answer_body b = text_body("Hi", 1, "length", usage_counts{12, 3, 2, true});
+    b.reasoning_shown = true;
+    s.close(b);
+}
+
+void tool_use_stream(out_buf& o) {
+    stream_render s(o, STREAM_META);
+    const block_ref c0{0, block_kind::tool_call, 0, "toolu_000000000000000000000001", "get_weather"};
+    const block_ref c1{0, block_kind::tool_call, 1, "toolu_000000000000000000000002", "get_time"};
+    ANTHROPIC_MESSAGES.stream_open(o, STREAM_META, c0);
+    s.block(c0, {"{\"city\":", "\"Paris\"}"});
+    s.block(c1, {"{}"});
+    answer_body b;
+    b.finish[0] = "tool_calls";
+    b.usage = usage_counts{12, 3};
+    s.close(b);
+}
+
 }  // namespace
 
 // Checked against wire-formats.md §3.3: the recorded text stream and tool-use block, event by
 // event (event: line, data type, index, block shapes, cumulative output_tokens, no [DONE]).
+// Each is also cut at every byte: the prefix that fits, and truncated.
 TEST_CASE("golden: anthropic text, thinking and tool_use streams") {
-    const answer_meta m{MSG_ID, 1700000000, "claude-sonnet-4-6", false, false, false, 0, 0, 12};
-    {
-        stream_render s(m);
-        ANTHROPIC_MESSAGES.stream_open(s.o, m, block_ref{});
-        s.block(block_ref{}, {"\xe6\x88\x91", "\xe6\x98\xaf", "\"q\"\n"});
-        const std::string got = s.close(text_body(CHAT_CONTENT, 3, "stop", usage_counts{12, 3}));
-        CHECK(matches_golden("anthropic_text_stream.txt", got));
-        CHECK(got.find("[DONE]") == std::string::npos);
-    }
-    {
-        answer_meta t = m;
-        t.thinking = true;
-        stream_render s(t);
-        ANTHROPIC_MESSAGES.stream_open(s.o, t, block_ref{0, block_kind::reasoning});
-        s.block(block_ref{0, block_kind::reasoning}, {"Hm", "m"});
-        s.block(block_ref{0, block_kind::text}, {"Hi"});
-        answer_body b = text_body("Hi", 1, "length", usage_counts{12, 3, 2, true});
-        b.reasoning_shown = true;
-        CHECK(matches_golden("anthropic_thinking_stream.txt", s.close(b)));
-    }
-    {
-        stream_render s(m);
-        const block_ref c0{0, block_kind::tool_call, 0, "toolu_000000000000000000000001", "get_weather"};
-        const block_ref c1{0, block_kind::tool_call, 1, "toolu_000000000000000000000002", "get_time"};
-        ANTHROPIC_MESSAGES.stream_open(s.o, m, c0);
-        s.block(c0, {"{\"city\":", "\"Paris\"}"});
-        s.block(c1, {"{}"});
-        answer_body b;
-        b.finish[0] = "tool_calls";
-        b.usage = usage_counts{12, 3};
-        CHECK(matches_golden("anthropic_tool_use_stream.txt", s.close(b)));
-    }
+    const std::string got = rendered(text_stream);
+    CHECK(matches_golden("anthropic_text_stream.txt", got));
+    CHECK(got.find("[DONE]") == std::string::npos);
+    CHECK(matches_golden("anthropic_thinking_stream.txt", rendered(thinking_stream)));
+    CHECK(matches_golden("anthropic_tool_use_stream.txt", rendered(tool_use_stream)));
+    check_cut_everywhere(golden("anthropic_text_stream.txt"), text_stream);
+    check_cut_everywhere(golden("anthropic_thinking_stream.txt"), thinking_stream);
+    check_cut_everywhere(golden("anthropic_tool_use_stream.txt"), tool_use_stream);
 }
 
 TEST_CASE("anthropic stream: block indexes, ping once, usage always, stop_sequence") {
@@ -411,6 +410,9 @@ TEST_CASE("golden: anthropic whole messages (text, tool_use, stop_sequence, thin
         return std::string(o.view());
     };
     CHECK(matches_golden("anthropic_text_whole.txt", render(m, text_body(CHAT_CONTENT, 3, "stop", usage_counts{12, 3}))));
+    check_cut_everywhere(golden("anthropic_text_whole.txt"), [&](out_buf& o) {
+        ANTHROPIC_MESSAGES.whole(o, m, text_body(CHAT_CONTENT, 3, "stop", usage_counts{12, 3}));
+    });
     CHECK(render(m, text_body(CHAT_CONTENT, 3, "length", usage_counts{12, 3})).find("\"stop_reason\":\"max_tokens\",\"stop_sequence\":null") !=
           std::string::npos);
     {
@@ -422,11 +424,13 @@ TEST_CASE("golden: anthropic whole messages (text, tool_use, stop_sequence, thin
         b.call_count = 2;
         b.usage = usage_counts{12, 7};
         CHECK(matches_golden("anthropic_tool_use_whole.txt", render(m, b)));
+        check_cut_everywhere(golden("anthropic_tool_use_whole.txt"), [&](out_buf& o) { ANTHROPIC_MESSAGES.whole(o, m, b); });
     }
     {
         answer_body b = text_body(CHAT_CONTENT, 2, "stop", usage_counts{12, 2});
         b.stop_sequence[0] = "\xe9\x98\xbf\xe9\x87\x8c";
         CHECK(matches_golden("anthropic_stop_sequence_whole.txt", render(m, b)));
+        check_cut_everywhere(golden("anthropic_stop_sequence_whole.txt"), [&](out_buf& o) { ANTHROPIC_MESSAGES.whole(o, m, b); });
     }
     {
         answer_meta t = m;
@@ -435,6 +439,7 @@ TEST_CASE("golden: anthropic whole messages (text, tool_use, stop_sequence, thin
         b.reasoning_shown = true;
         b.reasoning[0] = text_run{CHAT_CONTENT, 0, 3, 0};
         CHECK(matches_golden("anthropic_thinking_whole.txt", render(t, b)));
+        check_cut_everywhere(golden("anthropic_thinking_whole.txt"), [&](out_buf& o) { ANTHROPIC_MESSAGES.whole(o, t, b); });
     }
 }
 

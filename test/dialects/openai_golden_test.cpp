@@ -4,27 +4,18 @@
 // wire change.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "answer/tokens.hpp"
 #include "dialects/openai_chat.hpp"
 #include "dialects/openai_completions.hpp"
+#include "golden_files.hpp"
 
 using namespace lms;
+using namespace lms::golden_files;
 
 namespace {
-
-std::string golden(const char* name) {
-    std::ifstream f(std::string("test/dialects/golden/") + name, std::ios::binary);
-    REQUIRE(f.good());
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 // A whole stream of `tokens` tokens of text, as the answer service emits it: opening and
 // block start with the first token, one delta per token, block end and closing at the end.
@@ -70,19 +61,6 @@ std::string stream(const dialect& d, const answer_meta& m, std::string_view text
         all = std::string(one.view());
     }
     return all;
-}
-
-// Rendered into a buffer of every size below its length: the prefix that fits, and truncated.
-template <class Render>
-void check_cut_everywhere(const std::string& whole, Render render) {
-    std::vector<char> mem(whole.size());
-    for (size_t cap = 0; cap < whole.size(); ++cap) {
-        out_buf o(mem.data(), cap);
-        render(o);
-        REQUIRE(o.truncated);
-        REQUIRE(o.len == cap);
-        REQUIRE(std::string(o.view()) == whole.substr(0, cap));
-    }
 }
 
 // A whole answer of one choice: `tokens` tokens of text, finish, usage.
@@ -165,15 +143,6 @@ TEST_CASE("golden: in-stream error event and error envelopes per status") {
 }
 
 namespace {
-
-// got against golden file name; with LMS_WRITE_GOLDEN=1 the file is (re)written first (a wire
-// change: review the diff).
-bool matches_golden(const char* name, const std::string& got) {
-    if (const char* w = std::getenv("LMS_WRITE_GOLDEN"); w != nullptr && std::string(w) == "1") {
-        std::ofstream(std::string("test/dialects/golden/") + name, std::ios::binary) << got;
-    }
-    return got == golden(name);
-}
 
 // The agent answers' events, rendered as the answer service emits them (see stream_step):
 // a tool-call answer of two calls, and a thinking answer (reasoning, then content).

@@ -5,16 +5,15 @@
 
 #include <simdjson.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "answer/tokens.hpp"
 #include "dialects/openai_responses.hpp"
+#include "golden_files.hpp"
 
 using namespace lms;
+using namespace lms::golden_files;
 
 namespace {
 
@@ -34,23 +33,6 @@ std::string refusal(json_body_parser& r, const std::string& s) {
     return e.param;
 }
 
-std::string golden(const char* name) {
-    std::ifstream f(std::string("test/dialects/golden/") + name, std::ios::binary);
-    REQUIRE(f.good());
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-// got against golden file name; with LMS_WRITE_GOLDEN=1 the file is (re)written first (a wire
-// change: review the diff).
-bool matches_golden(const char* name, const std::string& got) {
-    if (const char* w = std::getenv("LMS_WRITE_GOLDEN"); w != nullptr && std::string(w) == "1") {
-        std::ofstream(std::string("test/dialects/golden/") + name, std::ios::binary) << got;
-    }
-    return got == golden(name);
-}
-
 const std::string_view RESP_ID = "resp_00000000000000010000000000000002";
 const std::string_view TEXT = "Hi there, friend.";
 
@@ -67,12 +49,11 @@ void each_token(const text_run& r, F f) {
 
 // A whole stream as answer_service::stream_step emits it: the opening with the first token,
 // each block's start, deltas and end (with the whole answer), then the closing.
-std::string stream(const answer_body& b, bool reasoning) {
-    char mem[16384];
-    out_buf o(mem, sizeof mem);
+void render_stream(out_buf& o, const answer_body& b, bool reasoning, std::string_view echo = {}) {
     uint32_t events = 0;
     answer_meta m{RESP_ID, 1700000000, "qwen-plus", false, reasoning};
     m.events = &events;
+    m.echo = echo;
     const block_ref r{0, block_kind::reasoning};
     const block_ref t{0, block_kind::text};
     block_ref first = reasoning ? r : b.call_count != 0 ? block_ref{0, block_kind::tool_call} : t;
@@ -99,15 +80,26 @@ std::string stream(const answer_body& b, bool reasoning) {
         OPENAI_RESPONSES.block_end(o, m, block_ref{0, block_kind::tool_call, i}, b);
     }
     OPENAI_RESPONSES.stream_close(o, m, stream_end{1, b.finish, nullptr, &b});
+}
+
+std::string stream(const answer_body& b, bool reasoning, std::string_view echo = {}) {
+    char mem[16384];
+    out_buf o(mem, sizeof mem);
+    render_stream(o, b, reasoning, echo);
     REQUIRE_FALSE(o.truncated);
     return std::string(o.view());
 }
 
-std::string whole(const answer_body& b) {
+void render_whole(out_buf& o, const answer_body& b, std::string_view echo = {}) {
+    answer_meta m{RESP_ID, 1700000000, "qwen-plus", false, b.reasoning_shown};
+    m.echo = echo;
+    OPENAI_RESPONSES.whole(o, m, b);
+}
+
+std::string whole(const answer_body& b, std::string_view echo = {}) {
     char mem[8192];
     out_buf o(mem, sizeof mem);
-    const answer_meta m{RESP_ID, 1700000000, "qwen-plus", false, b.reasoning_shown};
-    OPENAI_RESPONSES.whole(o, m, b);
+    render_whole(o, b, echo);
     REQUIRE_FALSE(o.truncated);
     return std::string(o.view());
 }
@@ -434,4 +426,95 @@ TEST_CASE("responses: the in-stream error event and a stream cut by max_output_t
     const std::vector<std::string> names = check_events(s);
     CHECK(names.back() == "response.incomplete");
     CHECK(s.find(R"("incomplete_details":{"reason":"max_output_tokens"})") != std::string::npos);
+}
+
+// Every golden of the dialect rendered into a buffer of every size below its length: the
+// prefix that fits, and truncated (no event half-written past the buffer, none lost before).
+TEST_CASE("golden: responses streams and bodies cut at every byte") {
+    check_cut_everywhere(golden("responses_text_stream.txt"), [](out_buf& o) { render_stream(o, text_body(4, "stop"), false); });
+    check_cut_everywhere(golden("responses_function_call_stream.txt"), [](out_buf& o) { render_stream(o, call_body(), false); });
+    check_cut_everywhere(golden("responses_reasoning_stream.txt"), [](out_buf& o) { render_stream(o, reasoning_body(), true); });
+    check_cut_everywhere(golden("responses_text_whole.txt"), [](out_buf& o) { render_whole(o, text_body(4, "stop")); });
+    check_cut_everywhere(golden("responses_function_call_whole.txt"), [](out_buf& o) { render_whole(o, call_body()); });
+    check_cut_everywhere(golden("responses_incomplete_whole.txt"), [](out_buf& o) { render_whole(o, text_body(4, "length")); });
+    check_cut_everywhere(golden("responses_reasoning_whole.txt"), [](out_buf& o) { render_whole(o, reasoning_body()); });
+}
+
+namespace {
+
+// The echo render_response_echo writes for body s (read by the dialect's reader first).
+std::string echo_of(json_body_parser& r, const std::string& s, bool brief = false) {
+    std::vector<char> buf(s.size() + json_body_parser::PADDING, '\0');
+    std::copy(s.begin(), s.end(), buf.begin());
+    generation_request q;
+    body_error e;
+    const bool ok = read_responses_request(r, buf.data(), s.size(), q, e);
+    INFO((ok ? "" : e.message));
+    REQUIRE(ok);
+    char mem[8192];
+    out_buf o(mem, sizeof mem);
+    REQUIRE(OPENAI_RESPONSES.request_echo != nullptr);
+    OPENAI_RESPONSES.request_echo(o, q, brief);
+    REQUIRE_FALSE(o.truncated);
+    return std::string(o.view());
+}
+
+}  // namespace
+
+TEST_CASE("responses: the response object repeats the request's fields") {
+    json_body_parser r(65536);
+    // None set: the echo is the defaults, which is also what an answer without a script states.
+    {
+        std::vector<char> buf(64, '\0');
+        const std::string s = R"({"input":"hi","model":"m","stream":true})";
+        std::copy(s.begin(), s.end(), buf.begin());
+        generation_request q;
+        body_error e;
+        REQUIRE(read_responses_request(r, buf.data(), s.size(), q, e));
+        CHECK_FALSE(q.echo_wanted);
+    }
+    CHECK(echo_of(r, R"({"input":"hi","model":"m"})") == RESPONSE_DEFAULT_ECHO);
+    CHECK(whole(text_body(4, "stop")) == whole(text_body(4, "stop"), RESPONSE_DEFAULT_ECHO));
+    // Every one set: copied as sent (compact), max_output_tokens from the reader.
+    const std::string all =
+        R"({"input":"hi","instructions":"Be \"brief\".","max_output_tokens":64,"parallel_tool_calls":false,)"
+        R"("previous_response_id":"resp_1","reasoning":{"effort":"low","summary":"auto"},"store":false,)"
+        R"("temperature":0.7,"text":{"format":{"type":"json_schema","name":"w","schema":{"type":"object"}}},)"
+        R"("tool_choice":{"type":"function","name":"f"},"tools":[{"type":"function","name":"f","parameters":)"
+        R"({"type":"object","properties":{"x":{"type":"integer","minimum":1}}}}],"top_p":0.25,"metadata":{"k":"v"}})";
+    const std::string want =
+        R"("instructions":"Be \"brief\".","max_output_tokens":64,"parallel_tool_calls":false,)"
+        R"("previous_response_id":"resp_1","reasoning":{"effort":"low","summary":"auto"},"store":false,)"
+        R"("temperature":0.7,"text":{"format":{"type":"json_schema","name":"w","schema":{"type":"object"}}},)"
+        R"("tool_choice":{"type":"function","name":"f"},"tools":[{"type":"function","name":"f","parameters":)"
+        R"({"type":"object","properties":{"x":{"type":"integer","minimum":1}}}}],"top_p":0.25,)"
+        R"("truncation":"disabled","user":null,"metadata":{"k":"v"})";
+    CHECK(echo_of(r, all) == want);
+    // Brief: the tools by name only; the rest as before.
+    const std::string brief = echo_of(r, all, true);
+    CHECK(brief.find(R"("tools":[{"type":"function","name":"f"}],"top_p":0.25)") != std::string::npos);
+    CHECK(brief.find("parameters") == std::string::npos);
+    // Only reasoning.summary: effort null (the reader plans medium; the echo says what was sent).
+    CHECK(echo_of(r, R"({"input":"hi","reasoning":{"summary":"concise"}})")
+              .find(R"("reasoning":{"effort":null,"summary":"concise"})") != std::string::npos);
+    // Nulls are the defaults.
+    CHECK(echo_of(r, R"({"input":"hi","instructions":null,"metadata":null,"text":{"format":null}})") ==
+          RESPONSE_DEFAULT_ECHO);
+    // In the whole object and in the stream's created and completed events, valid JSON.
+    const std::string body = whole(text_body(4, "stop"), want);
+    simdjson::dom::parser p;
+    simdjson::dom::element e;
+    REQUIRE(p.parse(body).get(e) == simdjson::SUCCESS);
+    std::string_view v;
+    CHECK((e["instructions"].get(v) == simdjson::SUCCESS && v == "Be \"brief\"."));
+    CHECK(e["metadata"]["k"].get(v) == simdjson::SUCCESS);
+    int64_t n = 0;
+    CHECK((e["max_output_tokens"].get(n) == simdjson::SUCCESS && n == 64));
+    const std::string s = stream(text_body(2, "stop"), false, want);
+    size_t count = 0;
+    for (size_t at = s.find("\"top_p\":0.25"); at != std::string::npos; at = s.find("\"top_p\":0.25", at + 1)) {
+        ++count;
+    }
+    CHECK(count == 3);  // response.created, response.in_progress, response.completed
+    check_events(s);
 }
