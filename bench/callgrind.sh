@@ -25,7 +25,8 @@ SERVER_ARGS=()
 [ -n "${CG_KINDS:-}" ] && SERVER_ARGS=(--ttft-seconds 0.01 --itl-seconds 0.001 --output-tokens "$TOKENS" --tool-calls 8
     --reasoning-tokens $((TOKENS - 10)) --max-concurrent $((CONNS + 100)))
 i=0
-# One server under callgrind: warm-up, zero, measured load, dump; echoes the measured Ir.
+# One server under callgrind: warm-up, zero, measured load, dump; IR the measured Ir, and the
+# measured load's output in $OUT/load.$i.txt.
 # run_one BIN LOAD_ARGS... (the load client's arguments after --port)
 run_one() {
     local bin=$1 port pid f
@@ -48,18 +49,20 @@ run_one() {
     wait "$pid" 2>/dev/null
     # The dump taken after the measured load (the highest-numbered part file).
     f=$(ls "$OUT"/cg.$i.$pid.* 2>/dev/null | sort -t. -k4 -n | head -1)
-    awk '/^summary:|^totals:/ {print $2; exit}' "$f"
+    IR=$(awk '/^summary:|^totals:/ {print $2; exit}' "$f")
 }
 for bin in "$@"; do
     if [ -z "${CG_KINDS:-}" ]; then
-        ir=$(run_one "$bin" --connections "$CONNS" --requests-per-conn "$REQS")
+        run_one "$bin" --connections "$CONNS" --requests-per-conn "$REQS"
+        ir=$IR
         n=$((CONNS * REQS))
         echo "$bin $(awk -v ir="$ir" -v n="$n" 'BEGIN {printf "%.0f", ir / n}') Ir/request ($n requests)"
         continue
     fi
     for kind in $CG_KINDS; do
-        ir=$(run_one "$bin" --connections "$CONNS" --requests-per-conn 1 --stream 1 --ttft 0.01 --itl 0.001 \
-            --path "$(kind_path "$kind")" --body "$(kind_body "$kind" "$TOKENS")" --timeout 200)
+        run_one "$bin" --connections "$CONNS" --requests-per-conn 1 --stream 1 --ttft 0.01 --itl 0.001 \
+            --path "$(kind_path "$kind")" --body "$(kind_body "$kind" "$TOKENS")" --timeout 200
+        ir=$IR
         ev=$(grep '^RESULT stream' "$OUT/load.$i.txt" | tr ' ' '\n' | awk -F= '$1 == "token_events" {print $2}')
         echo "$bin $kind $(awk -v ir="$ir" -v n="${ev:-0}" 'BEGIN {if (n > 0) printf "%.0f", ir / n; else print "nan"}') Ir/token ($ev token events)"
     done
