@@ -3,7 +3,8 @@
 
 usage:
   fuzz/make_corpus.py cases              write the seeds taken from the tests (below) into
-                                         fuzz/corpus/{fuzz_http_parser,fuzz_http_differential,fuzz_chat_body}
+                                         fuzz/corpus/{fuzz_http_parser,fuzz_http_differential,fuzz_chat_body,
+                                         fuzz_responses_body,fuzz_anthropic_body}
   fuzz/make_corpus.py record PORT DIR    a recording HTTP server on 127.0.0.1:PORT: every connection's
                                          raw bytes (first 3 requests) go to DIR/conn-N; each request
                                          gets a small chat.completion answer (fuzz/capture_clients.sh
@@ -14,6 +15,9 @@ recorded OpenAI Python SDK 1.51.2 request), the raw framing cases of test/integr
 the smuggling shapes of test/hostile_clients.py; the real-client captures (curl, ab, wrk, Python's
 http.client, the OpenAI Node SDK) come from fuzz/capture_clients.sh. The chat-body seeds are the
 bodies of test/dialects/openai_reader_test.cpp and of the integration suite (plus the captured POST bodies).
+The Responses and Anthropic seeds are the bodies test/suite_responses.sh and test/suite_anthropic.sh
+send (their `mk NAME BODY` lines and their `name|body|param` refusal tables, run by bash), plus the
+shapes listed below.
 """
 import hashlib
 import os
@@ -214,6 +218,50 @@ CHAT_BODIES = [
 ]
 
 
+def suite_bodies(path):
+    """The JSON bodies a suite script sends: its upper-case variable assignments and `mk` lines run
+    by bash with mk() printing the body, and the bodies of its name|body|param tables."""
+    import re
+    import subprocess
+    script = ["mk() { printf '%s\\0' \"$2\"; }"]
+    bodies = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if re.match(r"^[A-Z_]+=['\"]", line) or re.match(r"^\s*mk \w+ ", line):
+                script.append(line.strip())
+            m = re.match(r"^[^|{]+\|(\{.*\})\|[a-z._]+$", line)
+            if m:
+                bodies.append(m.group(1).encode())
+    out = subprocess.run(["bash", "-c", "\n".join(script)], capture_output=True, check=True).stdout
+    return [b for b in out.split(b"\0") if b] + bodies
+
+
+RESPONSES_BODIES = [
+    b'{"input":"x","instructions":"i","max_output_tokens":16,"parallel_tool_calls":false,"store":false,'
+    b'"previous_response_id":"resp_1","metadata":{"a":"b"},"temperature":0,"top_p":1,"reasoning":{"effort":"low"},'
+    b'"text":{"format":{"type":"json_object"}},"tool_choice":"required","tools":[{"type":"function","name":"f"}]}',
+    b'{"input":[{"type":"item_reference","id":"msg_1"},{"type":"reasoning","id":"rs_1","summary":[]},'
+    b'{"role":"assistant","content":[{"type":"output_text","text":"a"}]},{"role":"user","content":[{"type":"input_image"}]}]}',
+    b'{"input":"x","text":{"format":{"type":"json_schema","name":"n","schema":{"$ref":"#/$defs/a","$defs":{"a":{"type":"string"}}}}}}',
+    b'{"input":"x","metadata":{"a":1}}', b'{"input":"x","reasoning":{"summary":"detailed"}}',
+    b'{"input":"x","tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"array",'
+    b'"items":{"type":"object","properties":{"b":{"enum":[1,"2",null,true,1.5e300]}}}}}}}]}',
+]
+
+ANTHROPIC_BODIES = [
+    b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image",'
+    b'"source":{"type":"base64","media_type":"image/png","data":"AA=="}}]}],"system":[{"type":"text","text":"s"}]}',
+    b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"tool","name":"f"},'
+    b'"tools":[{"name":"f","input_schema":{"type":"object"}}],"metadata":{"user_id":"u"},"stop_sequences":["a"]}',
+    b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"auto",'
+    b'"disable_parallel_tool_use":true},"tools":[{"name":"f","input_schema":{"type":"object"}},{"name":"g","input_schema":{}}]}',
+    b'{"model":"m","max_tokens":2048,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled","budget_tokens":1024}}',
+    b'{"model":"m","max_tokens":0,"messages":[]}', b'{"model":"m","messages":[{"role":"system","content":"x"}]}',
+    b'{"model":"m","max_tokens":9,"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"}]}]}',
+]
+
+
 def write_set(directory, items):
     os.makedirs(directory, exist_ok=True)
     for data in items:
@@ -302,7 +350,13 @@ def main(argv):
         for t in ("fuzz_http_parser", "fuzz_http_differential"):
             write_set(os.path.join(HERE, "corpus", t), http)
         write_set(os.path.join(HERE, "corpus", "fuzz_chat_body"), CHAT_BODIES)
-        print("wrote %d HTTP seeds and %d chat-body seeds" % (len(http), len(CHAT_BODIES)))
+        root = os.path.dirname(HERE)
+        responses = suite_bodies(os.path.join(root, "test", "suite_responses.sh")) + RESPONSES_BODIES
+        anthropic = suite_bodies(os.path.join(root, "test", "suite_anthropic.sh")) + ANTHROPIC_BODIES
+        write_set(os.path.join(HERE, "corpus", "fuzz_responses_body"), responses)
+        write_set(os.path.join(HERE, "corpus", "fuzz_anthropic_body"), anthropic)
+        print("wrote %d HTTP seeds, %d chat-body, %d Responses-body and %d Anthropic-body seeds" %
+              (len(http), len(CHAT_BODIES), len(responses), len(anthropic)))
         return 0
     if len(argv) == 4 and argv[1] == "record":
         record(int(argv[2]), argv[3])

@@ -20,7 +20,7 @@ for t in "$@"; do
     before=$(ls "$corpus" | wc -l)
     dict=""
     case "$t" in
-    fuzz_chat_body) dict="-dict=$here/json.dict" max_len=16384 ;;
+    fuzz_chat_body | fuzz_responses_body | fuzz_anthropic_body) dict="-dict=$here/json.dict" max_len=16384 ;;
     *) dict="-dict=$here/http.dict" max_len=4096 ;;
     esac
     "$bin_dir/$t" "$corpus" "$here/corpus/$t" $dict -max_len=$max_len -max_total_time="$seconds" \

@@ -12,7 +12,7 @@
 
 PACKAGES += clang libclang-rt-14-dev python3 util-linux
 
-FUZZ_TARGETS  := fuzz_http_parser fuzz_http_differential fuzz_chat_body
+FUZZ_TARGETS  := fuzz_http_parser fuzz_http_differential fuzz_chat_body fuzz_responses_body fuzz_anthropic_body
 FUZZ_CXX      ?= clang++
 FUZZ_CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS  ?= 120
@@ -34,7 +34,12 @@ build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: bui
 READER_SRC := src/answer/json_body.cpp src/dialects/openai_reader.cpp src/dialects/responses_reader.cpp \
               src/dialects/anthropic_reader.cpp $(wildcard src/answer/schema_*.cpp) src/answer/latency_model.cpp \
               src/engine/http_response.cpp
-build/fuzz/fuzz_chat_body: build/fuzz/obj/fuzz_chat_body.o $(READER_SRC:src/%.cpp=build/fuzz/obj/%.o)
+# The body targets; the Responses target also renders the request's echo (its dialect's renderer).
+ECHO_SRC   := src/dialects/openai_responses.cpp src/dialects/openai_error.cpp src/dialects/dialect.cpp \
+              src/answer/json_text.cpp src/answer/tokens.cpp
+BODY_FUZZ  := fuzz_chat_body fuzz_responses_body fuzz_anthropic_body
+$(BODY_FUZZ:%=build/fuzz/%): build/fuzz/%: build/fuzz/obj/%.o $(READER_SRC:src/%.cpp=build/fuzz/obj/%.o) \
+                                           $(ECHO_SRC:src/%.cpp=build/fuzz/obj/%.o)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -lsimdjson -o $@
 
 build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
@@ -44,7 +49,8 @@ build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
 build/fuzz-replay/fuzz_http_parser build/fuzz-replay/fuzz_http_differential: build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o build/san/engine/http_parser.o
 	$(CXX) $(SAN) $^ -o $@
 
-build/fuzz-replay/fuzz_chat_body: build/fuzz-replay/fuzz_chat_body.o build/fuzz-replay/replay_main.o $(READER_SRC:src/%.cpp=build/san/%.o)
+$(BODY_FUZZ:%=build/fuzz-replay/%): build/fuzz-replay/%: build/fuzz-replay/%.o build/fuzz-replay/replay_main.o \
+                                                         $(READER_SRC:src/%.cpp=build/san/%.o) $(ECHO_SRC:src/%.cpp=build/san/%.o)
 	$(CXX) $(SAN) $^ -lsimdjson -o $@
 
 .PHONY: fuzz fuzz-build fuzz-merge fuzz-replay soak

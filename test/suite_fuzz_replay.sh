@@ -13,7 +13,7 @@ S=0
 pass() { P=$((P + 1)); echo "ok - $1"; }
 fail() { F=$((F + 1)); echo "FAIL - $1 ($2)"; }
 skip() { S=$((S + 1)); echo "skip - $1 ($2)"; }
-TARGETS="fuzz_http_parser fuzz_http_differential fuzz_chat_body"
+TARGETS="fuzz_http_parser fuzz_http_differential fuzz_chat_body fuzz_responses_body fuzz_anthropic_body"
 SECONDS_PER_TARGET=${FUZZ_CI_SECONDS:-20}
 T=$(mktemp -d /tmp/lms-fuzz.XXXXXX)
 trap 'rm -rf "$T"' EXIT
