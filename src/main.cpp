@@ -21,6 +21,7 @@
 #include "engine/clock.hpp"
 #include "answer/tokens.hpp"
 #include "dialects/openai_chat.hpp"
+#include "service/rate_limiter.hpp"
 #include "settings/config.hpp"
 #include "observe/healthcheck.hpp"
 #include "engine/listener.hpp"
@@ -143,6 +144,32 @@ int run(int argc, char** argv) {
     srv.model_name = std::string_view(srv.cfg.models).substr(0, srv.cfg.models.find(','));
     srv.text = srv.cfg.content == content_mode::text ? std::string_view(srv.cfg.content_text) : CHAT_CONTENT;
     srv.text_tokens = count_tokens(srv.text);
+    // The rate limits: the table is sized and the tiers put in it now, before any worker runs.
+    rate_limiter limits;
+    {
+        const rate_limits global{cfg.rate_limit_rpm, cfg.rate_limit_tpm};
+        std::vector<rate_tier> tiers;
+        std::string err;
+        if (!parse_rate_limit_keys(cfg.rate_limit_keys, global, tiers, err)) {
+            log(err);
+            return 1;
+        }
+        if (cfg.rate_limit_max_keys < RATE_MIN_KEYS) {
+            log(fmt::format("RATE_LIMIT_MAX_KEYS: at least {} (got {})", RATE_MIN_KEYS, cfg.rate_limit_max_keys));
+            return 1;
+        }
+        const bool wanted = global.rpm != 0 || global.tpm != 0 || !tiers.empty();
+        if (wanted && !limits.init(cfg.rate_limit_max_keys, global, tiers, err)) {
+            constexpr std::string_view OWN = "rate limiter: ";
+            log("RATE_LIMIT_MAX_KEYS: " + (err.rfind(OWN, 0) == 0 ? err.substr(OWN.size()) : err));
+            return 1;
+        }
+        if (limits.enabled()) {
+            srv.rate = &limits;
+            log(fmt::format("rate limits per key: {} requests/min, {} tokens/min, {} tiers, {} keys at most", global.rpm,
+                            global.tpm, tiers.size(), cfg.rate_limit_max_keys));
+        }
+    }
     std::vector<std::unique_ptr<worker>> ws;
     for (unsigned i = 0; i < workers; ++i) {
         ws.push_back(std::make_unique<worker>(srv, i, fds[i], max_conns, buffers));

@@ -88,6 +88,7 @@ struct answer_cursor {
     uint64_t due_ns = 0;          // when the answer (or the next token) is scheduled
     uint64_t last_token_ns = 0;
     uint64_t id_n = 0;            // the answer's id is derived from it (same in every event)
+    uint64_t rate_key = 0;        // the API key's hash when a rate limit applies (its headers); 0: none
     uint32_t created = 0;         // unix seconds (until 2106), the answer's "created"
     uint32_t tokens_total = 0;    // content tokens per choice (tool answers: all calls' arguments)
     uint32_t tokens_sent = 0;     // the token index in the current block

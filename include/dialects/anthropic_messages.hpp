@@ -47,7 +47,7 @@ void render_message(out_buf& o, const answer_meta& m, const answer_body& b) noex
 // {"type":"error","error":{"type":T,"message":M},"request_id":R}; T by status (400
 // invalid_request_error ... 529 overloaded_error; other 4xx invalid_request_error, 5xx api_error).
 void render_anthropic_error(out_buf& o, int status, std::string_view message, std::string_view param,
-                            std::string_view code, std::string_view request_id) noexcept;
+                            std::string_view code, std::string_view type, std::string_view request_id) noexcept;
 [[nodiscard]] std::string_view anthropic_error_type(int status) noexcept;
 // event: error (overloaded_error for "Overloaded", else api_error).
 void render_anthropic_stream_error(out_buf& o, std::string_view message) noexcept;

@@ -97,6 +97,11 @@ struct stream_end {
     const answer_body* body = nullptr;
 };
 
+// Which rate-limit headers a dialect's answers carry (RATE_LIMIT_*): OpenAI's x-ratelimit-*,
+// Anthropic's anthropic-ratelimit-*, or none (DashScope's compatible mode, unless
+// RATE_LIMIT_HEADERS_COMPAT asks for OpenAI's there too).
+enum class rate_header_style : uint8_t { openai, anthropic, dashscope };
+
 struct dialect {
     std::string_view id_prefix;  // "chatcmpl-", "cmpl-", "msg_", "resp_": at most 16 bytes
     std::string_view call_prefix;        // tool-call ids: "call_" or "toolu_" (+ 24 alphanumerics)
@@ -125,10 +130,10 @@ struct dialect {
     // The finishes, the usage when asked for, and the end marker.
     void (*stream_close)(out_buf& o, const answer_meta& m, const stream_end& e) noexcept;
 
-    // The error envelope for status (code empty: the status's own; request_id for the envelopes
-    // that carry it), and the in-stream error event.
+    // The error envelope for status (code and type empty: the status's own; request_id for the
+    // envelopes that carry it), and the in-stream error event.
     void (*error_envelope)(out_buf& o, int status, std::string_view message, std::string_view param,
-                           std::string_view code, std::string_view request_id) noexcept;
+                           std::string_view code, std::string_view type, std::string_view request_id) noexcept;
     void (*stream_error)(out_buf& o, std::string_view message) noexcept;
 
     // Header lines on every answer of the dialect (complete lines; e.g. the Responses API's
@@ -141,6 +146,7 @@ struct dialect {
     // admission into the answer's script while the body is still parsed; brief leaves out
     // what may not fit (the tools' schemas). Its renderers read it back from answer_meta.echo.
     void (*request_echo)(out_buf& o, const generation_request& rq, bool brief) noexcept = nullptr;
+    rate_header_style rate_headers = rate_header_style::openai;
 };
 
 // prefix + 32 lowercase hex digits of (hi, lo) into out, which holds prefix.size() + 32 bytes

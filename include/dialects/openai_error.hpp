@@ -29,16 +29,18 @@ void render_openai_error(out_buf& o, int status, std::string_view message, std::
 void render_openai_error_code(out_buf& o, int status, std::string_view message, std::string_view param,
                               std::string_view code) noexcept;
 
-// The OpenAI envelope in the dialect table's shape (OpenAI's body has no request id).
+// The OpenAI envelope in the dialect table's shape (OpenAI's body has no request id); type
+// empty: the status's (a rate limit's 429 says "requests" or "tokens").
 void render_openai_envelope(out_buf& o, int status, std::string_view message, std::string_view param,
-                            std::string_view code, std::string_view request_id) noexcept;
+                            std::string_view code, std::string_view type, std::string_view request_id) noexcept;
 
 // DashScope's compatible-mode envelope (dashscope.md §0 item 12, §6.3), in its key order:
 // {"error":{"code":..,"param":..,"message":..,"type":..},"request_id":".."}; code empty: the
 // one DashScope sends for the status (400 invalid_parameter_error, 401 invalid_api_key, 404
-// model_not_found, 429 limit_requests, 500 internal_server_error).
+// model_not_found, 429 limit_requests, 500 internal_server_error); type empty: the status's
+// (for a 429, its code: limit_requests or insufficient_quota).
 void render_dashscope_error(out_buf& o, int status, std::string_view message, std::string_view param,
-                            std::string_view code, std::string_view request_id) noexcept;
+                            std::string_view code, std::string_view type, std::string_view request_id) noexcept;
 
 // An error inside a stream: "data: {envelope}\n\n".
 void render_error_event(out_buf& o, std::string_view message, std::string_view type, std::string_view code) noexcept;

@@ -14,7 +14,7 @@ inline constexpr uint64_t LINGER_MS = 2000;    // how long an errored connection
 // has held it this long; younger ones are left alone and the newcomer waits for a buffer.
 inline constexpr uint64_t RECLAIM_AFTER_MS = 250;
 inline constexpr int RECLAIM_SCAN = 64;        // holders looked at per reclaim (bounded work)
-inline constexpr size_t HEAD_MAX = 512;        // status line + headers (+ extra headers below)
+inline constexpr size_t HEAD_MAX = 1536;       // status line + headers (the per-request lines: up to 1,280)
 inline constexpr size_t HEAD_ROOM = EXCHANGE_HEAD_ROOM;  // before the answer area: the head goes there
 static_assert(HEAD_ROOM >= HEAD_MAX + 256);
 inline constexpr size_t SLACK_BYTES = 8192;    // room for chunk framing and a pipelined next request

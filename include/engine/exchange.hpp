@@ -31,7 +31,7 @@ struct exchange_context {
 inline constexpr size_t BODY_PADDING = 64;
 
 // The bytes in front of exchange_context::area the engine keeps for a response head.
-inline constexpr size_t EXCHANGE_HEAD_ROOM = 768;
+inline constexpr size_t EXCHANGE_HEAD_ROOM = 2048;
 
 enum class reply_kind : uint8_t {
     respond,  // status, content_type, headers, body: the engine writes the head in front

@@ -14,6 +14,8 @@
 
 namespace lms {
 
+class rate_limiter;
+
 struct server {
     // connection_budget: open client connections over all workers; kept below the open-file
     // limit so that accept() never meets EMFILE in normal operation (see worker::on_accept).
@@ -37,6 +39,8 @@ struct server {
     std::string_view text;           // the answer text (original or CONTENT_TEXT)
     uint32_t text_tokens = 1;        // its length in tokens
     std::atomic<bool> draining{false};
+    // The per-key rate limits (RATE_LIMIT_*), shared by every worker; null when none is on.
+    rate_limiter* rate = nullptr;
 
     [[nodiscard]] uint64_t open_connections() const noexcept;
 };

@@ -9,7 +9,7 @@ namespace lms {
 
 enum class route : uint8_t {
     chat, completions, embeddings, models, health, metrics, not_found, bad_request, responses, messages, count_tokens,
-    count_
+    mock, count_
 };
 [[nodiscard]] const char* route_label(route r) noexcept;
 
@@ -35,6 +35,11 @@ inline constexpr unsigned LATE_BUCKET_COUNT = sizeof LATE_BUCKETS / sizeof LATE_
 inline constexpr double ITL_BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
                                          0.05,  0.075,  0.1,   0.15, 0.2,   0.3,  0.5,   1,    2.5};
 inline constexpr unsigned ITL_BUCKET_COUNT = sizeof ITL_BUCKETS / sizeof ITL_BUCKETS[0];
+
+// How long a client waited after a 429 relative to what it was told (1.0: exactly as told).
+// Observed in millionths through histogram (its "us" are millionths of the ratio here).
+inline constexpr double WAIT_RATIO_BUCKETS[] = {0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0, 1.01, 1.1, 1.25, 1.5, 2, 5, 10};
+inline constexpr unsigned WAIT_RATIO_BUCKET_COUNT = sizeof WAIT_RATIO_BUCKETS / sizeof WAIT_RATIO_BUCKETS[0];
 
 enum class fault : uint8_t { none, http_429, http_500, http_503, disconnect, stall, stream_error, count_ };
 [[nodiscard]] const char* fault_label(fault f) noexcept;
@@ -81,6 +86,12 @@ struct alignas(64) worker_stats {
     histogram<DELAY_BUCKET_COUNT> ttft;     // complete request -> first token written (streams)
     histogram<DELAY_BUCKET_COUNT> ttfat;    // complete request -> first answer token (after reasoning; streams)
     histogram<ITL_BUCKET_COUNT> itl;        // gap between consecutive tokens (streams)
+    // Rate limits (RATE_LIMIT_*): 429s by the limit that refused, early retries, and the
+    // first request after each 429's wait against what it was told.
+    counter rate_limited_requests{0};
+    counter rate_limited_tokens{0};
+    counter early_retries{0};
+    histogram<WAIT_RATIO_BUCKET_COUNT> retry_wait_ratio;
 
     static void bump(counter& c, uint64_t by = 1) noexcept { lms::bump(c, by); }
     void count_request(route r, int status) noexcept { bump(requests[unsigned(r)][status_index(status)]); }

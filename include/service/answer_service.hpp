@@ -18,6 +18,7 @@
 #include "engine/buffer_pool.hpp"
 #include "engine/exchange.hpp"
 #include "engine/http_parser.hpp"
+#include "engine/http_response.hpp"
 #include "engine/server.hpp"
 #include "service/route_table.hpp"
 
@@ -26,6 +27,7 @@ namespace lms {
 struct dialect;
 struct answer_body;
 struct answer_call;
+struct rate_verdict;
 
 class answer_service {
 public:
@@ -64,6 +66,7 @@ private:
         std::string_view code = {};
         std::string_view headers = {};
         bool stream = false;
+        std::string_view type = {};  // the envelope's type (empty: the status's)
     };
     static constexpr uint32_t MAX_API_KEYS = 32;
     // An answer script's room: tool calls' names and arguments, JSON content, echoed text.
@@ -82,6 +85,12 @@ private:
     [[nodiscard]] std::string_view cors_line() const noexcept;
     [[nodiscard]] uint64_t logprob_seed() const noexcept;
     [[nodiscard]] bool key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept;
+    [[nodiscard]] static std::string_view api_key(const http_parser& p, const char* bytes) noexcept;
+    void rate_limit_lines(out_buf& h, const dialect& d, uint64_t key, uint64_t now_ns) const noexcept;
+    void render_rate_limits(out_buf& b, uint64_t now_ns) const noexcept;
+    // A request the rate limits refuse: its 429 in the dialect's words, with retry-after.
+    void rate_limited(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out,
+                      const rate_verdict& v, std::string_view model, bool stream) noexcept;
     void generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                   answer_cursor& cur, reply& out) noexcept;
     void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
@@ -144,7 +153,7 @@ private:
     uint32_t api_key_count_ = 0;
     char cors_line_[160];
     size_t cors_line_len_ = 0;
-    char head_lines_[512];
+    char head_lines_[1024];  // Anthropic's 12 rate-limit lines need about 600
 };
 
 }  // namespace lms

@@ -12,7 +12,7 @@ namespace lms {
 
 struct dialect;
 
-enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens };
+enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens, rate_limits };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown

@@ -67,7 +67,13 @@ struct config {
     std::string require_api_key;            // REQUIRE_API_KEY: accepted keys, comma list; empty: any
     bool strict_models = false;             // STRICT_MODELS: a model not in MODELS is a 404
     uint32_t max_model_len = 0;             // MAX_MODEL_LEN: prompt tokens allowed; 0: no limit
-    std::string cors_allow_origin;          // CORS_ALLOW_ORIGIN: empty: no CORS              // also export vllm:* names (promtool's lint rejects ':')
+    std::string cors_allow_origin;          // CORS_ALLOW_ORIGIN: empty: no CORS
+    // Rate limits per API key (service/rate_limiter): 0 turns each off.
+    uint64_t rate_limit_rpm = 0;            // RATE_LIMIT_RPM
+    uint64_t rate_limit_tpm = 0;            // RATE_LIMIT_TPM
+    std::string rate_limit_keys;            // RATE_LIMIT_KEYS: per-key tiers, "key:rpm=N,tpm=M;..."
+    uint32_t rate_limit_max_keys = 65536;   // RATE_LIMIT_MAX_KEYS: the key table's fixed size (>= 16)
+    bool rate_limit_headers_compat = false; // RATE_LIMIT_HEADERS_COMPAT: rate-limit headers on /compatible-mode too
 };
 
 enum class config_status : uint8_t { ok, help, version, error };

@@ -79,6 +79,7 @@ const dialect ANTHROPIC_MESSAGES = {
     render_message_start, render_content_block_start, render_content_block_delta, render_content_block_stop,
     render_message_stop, render_anthropic_error, render_anthropic_stream_error, {},
     "x-api-key header is required", "invalid x-api-key",  // Anthropic's authentication_error messages
+    nullptr, rate_header_style::anthropic,
 };
 
 const dialect ANTHROPIC_COUNT_TOKENS = {
@@ -86,6 +87,7 @@ const dialect ANTHROPIC_COUNT_TOKENS = {
     render_message_start, render_content_block_start, render_content_block_delta, render_content_block_stop,
     render_message_stop, render_anthropic_error, render_anthropic_stream_error, {},
     "x-api-key header is required", "invalid x-api-key",  // Anthropic's authentication_error messages
+    nullptr, rate_header_style::anthropic,
 };
 
 void render_message_start(out_buf& o, const answer_meta& m, const block_ref&) noexcept {
@@ -225,7 +227,7 @@ std::string_view anthropic_error_type(int status) noexcept {
 }
 
 void render_anthropic_error(out_buf& o, int status, std::string_view message, std::string_view,
-                            std::string_view, std::string_view request_id) noexcept {
+                            std::string_view, std::string_view, std::string_view request_id) noexcept {
     o.append(R"({"type":"error","error":{"type":")");
     o.append(anthropic_error_type(status));
     o.append(R"(","message":")");

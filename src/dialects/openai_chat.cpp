@@ -87,6 +87,7 @@ const dialect DASHSCOPE_CHAT = {
     "chatcmpl-", "call_", "x-request-id", 503, true, true, read_dashscope_chat_request, render_chat_completion,
     render_chat_role_chunk, render_chat_call_start, render_chat_delta, nullptr, stream_close, render_dashscope_error,
     render_openai_stream_error, {}, "Incorrect API key provided.", "Incorrect API key provided.",  // dashscope.md §6.3
+    nullptr, rate_header_style::dashscope,
 };
 
 void render_chat_role_chunk(out_buf& o, const answer_meta& m, const block_ref& first) noexcept {

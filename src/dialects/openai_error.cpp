@@ -60,18 +60,19 @@ void render_openai_error_code(out_buf& o, int status, std::string_view message, 
 }
 
 void render_openai_envelope(out_buf& o, int status, std::string_view message, std::string_view param,
-                            std::string_view code, std::string_view) noexcept {
-    render_openai_error_code(o, status, message, param, code);
+                            std::string_view code, std::string_view type, std::string_view) noexcept {
+    const error_kind k = error_kind_for(status);
+    render_error_body(o, message, type.empty() ? k.type : type, param, code.empty() ? k.code : code);
 }
 
 void render_dashscope_error(out_buf& o, int status, std::string_view message, std::string_view param,
-                            std::string_view code, std::string_view request_id) noexcept {
+                            std::string_view code, std::string_view given_type, std::string_view request_id) noexcept {
     std::string_view type = "invalid_request_error";
     std::string_view dflt = "invalid_parameter_error";
     switch (status) {
     case 401: dflt = "invalid_api_key"; break;
     case 404: dflt = "model_not_found"; break;
-    case 429: dflt = type = "limit_requests"; break;
+    case 429: dflt = type = "limit_requests"; type = code.empty() ? type : code; break;
     default:
         if (status >= 500) {
             dflt = type = "internal_server_error";
@@ -85,7 +86,7 @@ void render_dashscope_error(out_buf& o, int status, std::string_view message, st
     o.append(R"(,"message":")");
     json_escape(o, message);
     o.append(R"(","type":")");
-    o.append(type);
+    o.append(given_type.empty() ? type : given_type);
     o.append(R"("},"request_id":")");
     o.append(request_id);
     o.append("\"}");

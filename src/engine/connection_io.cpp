@@ -270,7 +270,7 @@ void worker::stream_write(connection& c, std::string_view events, bool last, std
         h.format("HTTP/1.1 200 OK\r\nServer: llm-mock-server\r\nDate: {}\r\nContent-Type: {}\r\nCache-Control: "
                  "no-cache\r\n{}{}{}",
                  date(), content_type.empty() ? std::string_view("text/event-stream; charset=utf-8") : content_type,
-                 c.chunked ? "Transfer-Encoding: chunked\r\n" : "", extra_headers.substr(0, 512),
+                 c.chunked ? "Transfer-Encoding: chunked\r\n" : "", extra_headers.substr(0, HEAD_MAX - 256),
                  c.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
         c.headers_sent = true;
         worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(200)]);

@@ -132,6 +132,16 @@ void render_metrics(out_buf& b, const server& s) noexcept {
         }
         b.format("llm_mock_faults_injected_total{{kind=\"{}\"}} {}\n", fault_label(fault(f)), n);
     }
+    b.format("# HELP llm_mock_rate_limited_total Requests refused with 429 by a per-key rate limit (RATE_LIMIT_*), by limit.\n"
+             "# TYPE llm_mock_rate_limited_total counter\n"
+             "llm_mock_rate_limited_total{{limit=\"requests\"}} {}\nllm_mock_rate_limited_total{{limit=\"tokens\"}} {}\n"
+             "# HELP llm_mock_early_retries_total Requests of a key sent before the wait its last 429 told it.\n"
+             "# TYPE llm_mock_early_retries_total counter\nllm_mock_early_retries_total {}\n",
+             sum(s, &worker_stats::rate_limited_requests), sum(s, &worker_stats::rate_limited_tokens),
+             sum(s, &worker_stats::early_retries));
+    histogram_text(b, s, "llm_mock_retry_wait_ratio",
+                   "A key's first request after each 429: the time it waited over the time it was told (1 = as told).",
+                   "", WAIT_RATIO_BUCKETS, &worker_stats::retry_wait_ratio);
     histogram_text(b, s, "llm_mock_response_delay_seconds", "Time from a complete request to its whole answer written.",
                    "", DELAY_BUCKETS, &worker_stats::delay);
     histogram_text(b, s, "llm_mock_response_lateness_seconds",

@@ -14,6 +14,7 @@ const char* route_label(route r) noexcept {
     case route::responses: return "responses";
     case route::messages: return "messages";
     case route::count_tokens: return "count_tokens";
+    case route::mock: return "mock";
     default: return "bad_request";
     }
 }

@@ -14,6 +14,7 @@
 #include "dialects/openai_models.hpp"
 #include "engine/clock.hpp"
 #include "engine/engine_limits.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/route_table.hpp"
 
 namespace lms {
@@ -66,20 +67,32 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         reject(503, "The server is shutting down.", {}, {}, retry_headers);
         return;
     }
-    // The slot first: a full server answers 503 in microseconds, without parsing the body.
-    if (!srv_.slots.try_acquire()) {
+    // Each provider's own overload: OpenAI's 503, Anthropic's 529 overloaded_error.
+    auto overloaded = [&]() {
         worker_stats::bump(stats_.overload_rejections);
-        // Each provider's own overload: OpenAI's 503, Anthropic's 529 overloaded_error.
         reject(d.overload_status, d.overload_status == 529 ? "Overloaded"
                                                            : "The server is overloaded: all MAX_CONCURRENT slots are in use. Retry later.",
                {}, {}, retry_headers);
-        return;
+    };
+    // The slot first: a full server answers 503 in microseconds, without parsing the body. With
+    // rate limits on, the limits come first (a rate-limited request never holds a slot), and
+    // they need the body's tokens: the slot is taken once they pass.
+    rate_limiter* const limits = srv_.rate;
+    bool holding = false;
+    if (limits == nullptr) {
+        if (!srv_.slots.try_acquire()) {
+            overloaded();
+            return;
+        }
+        holding = true;
     }
     const http_request& rq = p.request();
     generation_request& body = request_;  // reused: the reader resets it (one initialisation, not two)
     auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers,
                       std::string_view code = {}) {
-        srv_.slots.release();
+        if (holding) {
+            srv_.slots.release();
+        }
         reject(status, message, param, code, headers, body.stream);
     };
     body_error err;
@@ -134,6 +147,31 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
             refuse(503, "The engine is currently overloaded (injected). Please try again later.", "", retry_headers);
         }
         return;
+    }
+    if (limits != nullptr) {
+        // Charged at admission: one request, and the prompt's estimate plus the most the answer
+        // may take (max_tokens capped by MAX_OUTPUT_TOKENS, else its planned length).
+        const uint64_t out_tokens = body.has_max_tokens
+                                        ? (body.max_tokens < cfg.max_output_tokens ? body.max_tokens : cfg.max_output_tokens)
+                                        : plan.tokens;
+        const uint64_t key = rate_key_hash(api_key(p, bytes));
+        const rate_verdict v = limits->admit(key, uint64_t(plan.prompt_tokens) + out_tokens, x.now_ns);
+        cur.rate_key = key;
+        if (v.early_retry) {
+            worker_stats::bump(stats_.early_retries);
+        }
+        if (v.wait_observed) {
+            stats_.retry_wait_ratio.observe(WAIT_RATIO_BUCKETS, uint64_t(v.wait_ratio * 1e6));
+        }
+        if (v.outcome != rate_outcome::allowed) {
+            rate_limited(x, d, cur, out, v, model, body.stream);
+            return;
+        }
+        if (!srv_.slots.try_acquire()) {
+            overloaded();  // charged: the request reached the provider, which was full
+            return;
+        }
+        holding = true;
     }
     if (script_wanted(body, plan)) {
         // The echoed text, the choices' runs, tool calls and JSON go into a lent buffer: the
@@ -210,6 +248,60 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         out.send_head = true;
         out.due_ns = cur.admitted_ns + plan.keepalive_ns;
     }
+}
+
+// The 429 of a request the limits refused, in OpenAI's words ("Rate limit reached for <model>
+// in organization org-mock on requests per min (RPM): Limit 60, Used 60, Requested 1. Please
+// try again in 1s.", type requests or tokens, code rate_limit_exceeded), DashScope's
+// (limit_requests / insufficient_quota) or Anthropic's (rate_limit_error), with retry-after
+// (whole seconds, rounded up) and retry-after-ms (the exact wait, rounded up): a client that
+// waits that long gets through. A request larger than the whole TPM can never pass: no
+// retry-after.
+void answer_service::rate_limited(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out,
+                                  const rate_verdict& v, std::string_view model, bool stream) noexcept {
+    const bool tokens = v.outcome != rate_outcome::limited_requests;
+    worker_stats::bump(tokens ? stats_.rate_limited_tokens : stats_.rate_limited_requests);
+    char msg[400];
+    out_buf m(msg, sizeof msg);
+    char hdr[96];
+    out_buf h(hdr, sizeof hdr);
+    if (v.outcome != rate_outcome::too_large &&
+        (d.rate_headers != rate_header_style::dashscope || srv_.cfg.rate_limit_headers_compat)) {
+        const uint64_t ms = (v.retry_after_ns + 999999) / 1000000;
+        h.format("retry-after: {}\r\nretry-after-ms: {}\r\n", (ms + 999) / 1000, ms);
+    }
+    std::string_view type, code;
+    if (d.rate_headers == rate_header_style::dashscope) {
+        code = tokens ? "insufficient_quota" : "limit_requests";
+        m.append(tokens ? "You exceeded your current quota, please check your plan and billing details."
+                        : "You have exceeded your current request limit.");
+    } else if (d.rate_headers == rate_header_style::anthropic) {
+        m.append(v.outcome == rate_outcome::too_large
+                     ? "This request's tokens exceed your per-minute rate limit: it can never be served; "
+                       "reduce the prompt length or max_tokens."
+                 : tokens ? "Number of request tokens has exceeded your per-minute rate limit; see the response "
+                            "headers for current usage. Please reduce the prompt length or the maximum tokens "
+                            "requested, or try again later."
+                          : "Number of requests has exceeded your per-minute rate limit; see the response headers for "
+                            "current usage. Please try again later.");
+    } else {
+        type = tokens ? "tokens" : "requests";
+        code = "rate_limit_exceeded";
+        if (v.outcome == rate_outcome::too_large) {
+            m.format("Request too large for {} in organization org-mock on tokens per min (TPM): Limit {}, Requested {}. "
+                     "The input or output tokens must be reduced in order to run successfully.",
+                     model.substr(0, 96), v.limit_tokens, v.requested_tokens);
+        } else {
+            const uint64_t limit = tokens ? v.limit_tokens : v.limit_requests;
+            const uint64_t used = limit - (tokens ? v.remaining_tokens : v.remaining_requests);
+            m.format("Rate limit reached for {} in organization org-mock on {} per min ({}): Limit {}, Used {}, "
+                     "Requested {}. Please try again in ", model.substr(0, 96), tokens ? "tokens" : "requests",
+                     tokens ? "TPM" : "RPM", limit, used, tokens ? v.requested_tokens : 1);
+            append_openai_duration(m, v.retry_after_ns);
+            m.append('.');
+        }
+    }
+    fail(x, d, cur, out, failure{429, m.view(), {}, code, h.view(), stream, type});
 }
 
 }  // namespace lms

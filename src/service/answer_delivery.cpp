@@ -66,7 +66,8 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     }
     char idbuf[48];
     std::string_view id = answer_id(d, cur, idbuf);
-    if (cur.original_body && original_answer(x, d, cur, id, from_timer, out)) {
+    // The cached head has no room for rate-limit lines (their values vary): those take the general path.
+    if (cur.original_body && cur.rate_key == 0 && original_answer(x, d, cur, id, from_timer, out)) {
         return;
     }
     std::string_view model(cur.model, cur.model_len);

@@ -21,6 +21,7 @@
 #include "engine/engine_limits.hpp"
 #include "engine/clock.hpp"
 #include "observe/health_metrics.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/route_table.hpp"
 
 namespace lms {
@@ -110,6 +111,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     // Every answer (errors too) has its request id: the cursor names it from here on.
     cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
     cur.admitted_ns = x.now_ns;
+    cur.rate_key = 0;  // set by a generation the rate limits apply to
     // The provider whose words, ids and headers an answer that is not generated takes.
     const dialect& provider = target.substr(0, 16) == "/compatible-mode" ? DASHSCOPE_CHAT : OPENAI_CHAT;
     if (m.r == route::not_found) {
@@ -143,6 +145,12 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
             render_metrics(b, srv_);
             respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.view());
         }
+        return;
+    }
+    if (m.h == handler_kind::rate_limits) {
+        out_buf b(x.area, x.area_cap);
+        render_rate_limits(b, x.now_ns);
+        respond(out, b.truncated ? 500 : 200, "application/json", b.truncated ? std::string_view("{}") : b.view());
         return;
     }
     const dialect& d = m.d != nullptr ? *m.d : provider;
@@ -188,6 +196,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     }
     case handler_kind::health:
     case handler_kind::metrics:
+    case handler_kind::rate_limits:
     case handler_kind::none:
         break;
     }
@@ -311,9 +320,90 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
         h.append("\r\nx-dashscope-call-gateway: true\r\n");
     }
     h.append(d.fixed_headers);
+    if (cur.rate_key != 0) {
+        rate_limit_lines(h, d, cur.rate_key, now_ns);
+    }
     h.append(cors_line());
     h.append(extra);
     return h.view();
+}
+
+// Where the answer's key stands when its head is written: OpenAI's x-ratelimit-* (reset as a
+// Go duration) or Anthropic's anthropic-ratelimit-* (reset as an RFC 3339 time; the mock has
+// one token bucket, which its input-tokens, output-tokens and tokens lines all state); a limit
+// that is off sends none of its lines, DashScope's compatible mode none at all unless
+// RATE_LIMIT_HEADERS_COMPAT.
+void answer_service::rate_limit_lines(out_buf& h, const dialect& d, uint64_t key, uint64_t now_ns) const noexcept {
+    if (d.rate_headers == rate_header_style::dashscope && !srv_.cfg.rate_limit_headers_compat) {
+        return;
+    }
+    const rate_verdict v = srv_.rate->state(key, now_ns);
+    if (d.rate_headers == rate_header_style::anthropic) {
+        auto lines = [&](std::string_view name, uint64_t limit, uint64_t remaining, uint64_t reset_ns) {
+            if (limit == 0) {
+                return;
+            }
+            const uint64_t reset_s = (uint64_t(int64_t(now_ns) + realtime_offset_ns_) + reset_ns + 999999999) / 1000000000;
+            h.format("anthropic-ratelimit-{}-limit: {}\r\nanthropic-ratelimit-{}-remaining: {}\r\n"
+                     "anthropic-ratelimit-{}-reset: ", name, limit, name, remaining, name);
+            append_rfc3339(h, int64_t(reset_s));
+            h.append("\r\n");
+        };
+        lines("requests", v.limit_requests, v.remaining_requests, v.reset_requests_ns);
+        lines("input-tokens", v.limit_tokens, v.remaining_tokens, v.reset_tokens_ns);
+        lines("output-tokens", v.limit_tokens, v.remaining_tokens, v.reset_tokens_ns);
+        lines("tokens", v.limit_tokens, v.remaining_tokens, v.reset_tokens_ns);
+        return;
+    }
+    if (v.limit_requests != 0) {
+        h.format("x-ratelimit-limit-requests: {}\r\n", v.limit_requests);
+    }
+    if (v.limit_tokens != 0) {
+        h.format("x-ratelimit-limit-tokens: {}\r\n", v.limit_tokens);
+    }
+    if (v.limit_requests != 0) {
+        h.format("x-ratelimit-remaining-requests: {}\r\n", v.remaining_requests);
+    }
+    if (v.limit_tokens != 0) {
+        h.format("x-ratelimit-remaining-tokens: {}\r\n", v.remaining_tokens);
+    }
+    if (v.limit_requests != 0) {
+        h.append("x-ratelimit-reset-requests: ");
+        append_openai_duration(h, v.reset_requests_ns);
+        h.append("\r\n");
+    }
+    if (v.limit_tokens != 0) {
+        h.append("x-ratelimit-reset-tokens: ");
+        append_openai_duration(h, v.reset_tokens_ns);
+        h.append("\r\n");
+    }
+}
+
+// GET /v1/mock/rate-limits: the busiest keys (by the first 8 hex digits of their hash), most
+// rate-limited first, at most 100; the overflow bucket (keys past RATE_LIMIT_MAX_KEYS) as key
+// "overflow".
+void answer_service::render_rate_limits(out_buf& b, uint64_t now_ns) const noexcept {
+    const config& c = srv_.cfg;
+    b.format("{{\"enabled\":{},\"rpm\":{},\"tpm\":{},\"max_keys\":{},\"key_count\":{},\"keys\":[",
+             srv_.rate != nullptr ? "true" : "false", c.rate_limit_rpm, c.rate_limit_tpm, c.rate_limit_max_keys,
+             srv_.rate != nullptr ? srv_.rate->key_count() : 0);
+    if (srv_.rate != nullptr) {
+        rate_limiter::key_row rows[100];
+        const size_t n = srv_.rate->busiest(rows, 100, now_ns);
+        for (size_t i = 0; i < n; ++i) {
+            const rate_limiter::key_row& r = rows[i];
+            b.append(i == 0 ? "{\"key\":\"" : ",{\"key\":\"");
+            if (r.key_hash == 0) {
+                b.append("overflow");
+            } else {
+                b.format("{:08x}", uint32_t(r.key_hash >> 32));
+            }
+            b.format("\",\"rpm\":{},\"tpm\":{},\"remaining_requests\":{},\"remaining_tokens\":{},\"rate_limited\":{},"
+                     "\"early_retries\":{}}}", r.rpm, r.tpm, r.remaining_requests, r.remaining_tokens, r.rate_limited,
+                     r.early_retries);
+        }
+    }
+    b.append("]}");
 }
 
 // The logprobs' seed: SEED, so that a seeded run reports the same values for the same tokens.
@@ -331,7 +421,7 @@ void answer_service::fail(const exchange_context& x, const dialect& d, const ans
     if (sse) {
         b.append("data: ");
     }
-    d.error_envelope(b, f.status, f.message, f.param, f.code, request_id(d, cur, rid));
+    d.error_envelope(b, f.status, f.message, f.param, f.code, f.type, request_id(d, cur, rid));
     if (sse && b.len != 0 && !b.truncated) {
         --b.len;  // the closing brace: the frame also names the answer's id
         b.append(",\"id\":\"");
@@ -342,6 +432,17 @@ void answer_service::fail(const exchange_context& x, const dialect& d, const ans
             b.view(), request_headers(d, cur, x.now_ns, f.headers));
 }
 
+// The request's API key: the Authorization Bearer token, else Anthropic's x-api-key (its SDK
+// 1.x sends Bearer), else Azure's api-key; empty when none is sent.
+std::string_view answer_service::api_key(const http_parser& p, const char* bytes) noexcept {
+    std::string_view auth = p.header(bytes, "authorization");
+    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+        return auth.substr(7);
+    }
+    auth = p.header(bytes, "x-api-key");
+    return auth.empty() ? p.header(bytes, "api-key") : auth;
+}
+
 // REQUIRE_API_KEY: true when the request's "Authorization: Bearer KEY" names an accepted key
 // (or none is required).
 bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept {
@@ -349,13 +450,7 @@ bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool&
     if (api_key_count_ == 0) {
         return true;
     }
-    // Authorization: Bearer KEY, or Anthropic's x-api-key (its SDK 1.x sends Bearer).
-    std::string_view auth = p.header(bytes, "authorization");
-    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-        auth.remove_prefix(7);
-    } else {
-        auth = p.header(bytes, "x-api-key");
-    }
+    const std::string_view auth = api_key(p, bytes);
     for (uint32_t i = 0; i < api_key_count_; ++i) {
         if (!auth.empty() && auth == api_keys_[i]) {
             return true;

@@ -32,6 +32,7 @@ const route_row ROUTES[] = {
     {"/v1/models", true, route::models, handler_kind::models, nullptr, true},
     {"/health", false, route::health, handler_kind::health, nullptr, true},
     {"/metrics", false, route::metrics, handler_kind::metrics, nullptr, true},
+    {"/v1/mock/rate-limits", false, route::mock, handler_kind::rate_limits, nullptr, true},
 };
 
 }  // namespace

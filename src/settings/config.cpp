@@ -138,6 +138,23 @@ const setting SETTINGS[] = {
     {"CORS_ALLOW_ORIGIN", kind::text, "",
      "answer CORS preflights (OPTIONS) and add Access-Control-Allow-Origin with this value, e.g. * (empty: off)", 0,
      nullptr, nullptr, nullptr, nullptr, &config::cors_allow_origin},
+    {"RATE_LIMIT_RPM", kind::count, "0",
+     "requests per minute per API key (token bucket, refilled continuously); past it a 429 with the provider's "
+     "rate-limit headers (0: off)",
+     1ull << 40, [](config& c, uint64_t v) { c.rate_limit_rpm = v; }},
+    {"RATE_LIMIT_TPM", kind::count, "0",
+     "tokens per minute per API key (prompt estimate + max output tokens, charged at admission) (0: off)", 1ull << 40,
+     [](config& c, uint64_t v) { c.rate_limit_tpm = v; }},
+    {"RATE_LIMIT_KEYS", kind::text, "",
+     "per-key tiers with their own limits, e.g. 'sk-gold:rpm=6000,tpm=2000000;sk-free:rpm=3' (a tier naming one "
+     "limit takes the other from RATE_LIMIT_RPM / RATE_LIMIT_TPM)",
+     0, nullptr, nullptr, nullptr, nullptr, &config::rate_limit_keys},
+    {"RATE_LIMIT_MAX_KEYS", kind::count_positive, "65536",
+     "keys the rate limiter tracks (its table, allocated at startup; at least 16); later keys share one bucket",
+     1u << 20, [](config& c, uint64_t v) { c.rate_limit_max_keys = uint32_t(v); }},
+    {"RATE_LIMIT_HEADERS_COMPAT", kind::boolean, "false",
+     "on /compatible-mode, send the x-ratelimit-* and retry-after headers too (DashScope sends none)", 0, nullptr,
+     nullptr, nullptr, nullptr, nullptr, &config::rate_limit_headers_compat},
     {"EMBEDDING_DIMENSIONS", kind::count_positive, "1536", "length of /v1/embeddings vectors", 8192,
      [](config& c, uint64_t v) { c.embedding_dimensions = uint32_t(v); }},
 };

@@ -456,7 +456,7 @@ TEST_CASE("anthropic error envelope per status, and the in-stream error event") 
     for (auto& c : cases) {
         INFO(c.status);
         out_buf o(mem, sizeof mem);
-        ANTHROPIC_MESSAGES.error_envelope(o, c.status, "bad \"x\"", "max_tokens", "invalid_api_key", "req_1");
+        ANTHROPIC_MESSAGES.error_envelope(o, c.status, "bad \"x\"", "max_tokens", "invalid_api_key", "", "req_1");
         CHECK(std::string(o.view()) == std::string(R"({"type":"error","error":{"type":")") + c.type +
                                            R"(","message":"bad \"x\""},"request_id":"req_1"})");
     }

@@ -137,7 +137,7 @@ TEST_CASE("golden: in-stream error event and error envelopes per status") {
                  {500, "server_error"}, {502, "api_error"}, {504, "api_error"}, {503, "service_unavailable_error"}};
     for (auto& c : cases) {
         out_buf e(mem, sizeof mem);
-        OPENAI_CHAT.error_envelope(e, c.status, "m", "", "", "req_1");
+        OPENAI_CHAT.error_envelope(e, c.status, "m", "", "", "", "req_1");
         CHECK(std::string(e.view()).find(std::string("\"type\":\"") + c.type + "\"") != std::string::npos);
     }
 }
