@@ -10,6 +10,10 @@
 # per binary and kind: CG_CONNS streams of CG_TOKENS (200) tokens at ITL 1 ms, one each, after a
 # warm-up of the same; prints "BIN KIND Ir/token" (all Ir over the token events received).
 #
+# With CG_ENVS (e.g. "- RATE_LIMIT_RPM=1000000000"): each binary once per entry, the server
+# run with that environment setting ("-": none); prints "BIN ENV Ir/request" (same run, side
+# by side: a setting's cost per request).
+#
 # Environment: CG_CONNS=64, CG_REQS=200, CG_KEEP=1 keeps the callgrind.out files (for
 # callgrind_annotate) in /tmp/lms-callgrind.*/.
 set -u
@@ -28,12 +32,13 @@ i=0
 # One server under callgrind: warm-up, zero, measured load, dump; IR the measured Ir, and the
 # measured load's output in $OUT/load.$i.txt.
 # run_one BIN LOAD_ARGS... (the load client's arguments after --port)
+RUN_ENV=()
 run_one() {
     local bin=$1 port pid f
     shift
     i=$((i + 1))
     port=$(free_port)
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$i.%p" --dump-instr=no \
+    env "${RUN_ENV[@]}" valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$i.%p" --dump-instr=no \
         "$bin" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 --worker-threads 1 "${SERVER_ARGS[@]}" \
         2>"$OUT/vg.$i.log" &
     pid=$!
@@ -52,6 +57,17 @@ run_one() {
     IR=$(awk '/^summary:|^totals:/ {print $2; exit}' "$f")
 }
 for bin in "$@"; do
+    if [ -n "${CG_ENVS:-}" ]; then
+        for e in $CG_ENVS; do
+            RUN_ENV=()
+            [ "$e" = - ] || RUN_ENV=("$e")
+            run_one "$bin" --connections "$CONNS" --requests-per-conn "$REQS"
+            n=$((CONNS * REQS))
+            echo "$bin $e $(awk -v ir="$IR" -v n="$n" 'BEGIN {printf "%.0f", ir / n}') Ir/request ($n requests)"
+        done
+        RUN_ENV=()
+        continue
+    fi
     if [ -z "${CG_KINDS:-}" ]; then
         run_one "$bin" --connections "$CONNS" --requests-per-conn "$REQS"
         ir=$IR

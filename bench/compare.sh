@@ -7,7 +7,9 @@
 #
 #   bench/compare.sh BEFORE_BIN AFTER_BIN
 #
-# Environment: COMPARE_LEVELS="64 256", COMPARE_REPS=5, COMPARE_SECONDS=5.
+# Environment: COMPARE_LEVELS="64 256", COMPARE_REPS=5, COMPARE_SECONDS=5, COMPARE_AFTER_ENV
+# (one VAR=VALUE the after server runs with: a setting's cost with one build passed twice, e.g.
+# COMPARE_AFTER_ENV=RATE_LIMIT_RPM=1000000000 bench/compare.sh BIN BIN).
 # Output: one line per run (level, server, CPU us/request, requests/s, non-2xx, ms the server
 # and wrk waited for their cores, user-space CPU us/request (utime alone, 10 ms ticks)), then medians per server and level, over the clean runs
 # (neither waited more than 2% of the run: no neighbour on the cores) and over all runs.
@@ -52,7 +54,8 @@ for r in $(seq "$REPS"); do
             port=$(free_port)
             case $kind in
             before) taskset -c 0 "$BEFORE" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 2>/dev/null & ;;
-            after) taskset -c 0 "$AFTER" --host 127.0.0.1 --port "$port" --response-delay-seconds 0 2>/dev/null & ;;
+            after) env ${COMPARE_AFTER_ENV:+"$COMPARE_AFTER_ENV"} taskset -c 0 "$AFTER" --host 127.0.0.1 --port "$port" \
+                --response-delay-seconds 0 2>/dev/null & ;;
             reference) taskset -c 0 "$REF" --port "$port" --body "$BODY" --delay-ms 0 --max-concurrent 655350 2>/dev/null & ;;
             esac
             SPID=$!

@@ -25,13 +25,17 @@
 #               --stream 1), ours and reference_stream alternately, STREAM_REPS (3) runs each
 #               (medians): TTFT error and inter-token gap error p50/p99, token events/s, server
 #               CPU per token event (nginx has no streaming: not run)
+#   ratelimit   the rate limiter's cost per delay-0 request, on (RATE_LIMIT_RPM=1000000000, never
+#               limiting, one key) against off, one build in one run: bench/compare.sh's server
+#               CPU per request (RATELIMIT_REPS, 3) and, when valgrind is installed,
+#               bench/callgrind.sh's instructions per request
 #   kinds       the stream of each dialect and answer kind beside chat's plain text, in one run
 #               (bench/kind_stream_compare.sh: text, tools, reasoning, the Responses API,
 #               Anthropic Messages; 1,000 streams of 200 tokens, KINDS_REPS (3) runs each, the
 #               kinds rotating): server CPU per token event, TTFT and gap error p99, as ratios
 #               to text (medians)
 #
-# Environment: BENCH_SCENARIOS="micro hold throughput reject stream kinds" (e.g. BENCH_SCENARIOS=stream
+# Environment: BENCH_SCENARIOS="micro hold throughput reject stream kinds ratelimit" (e.g. BENCH_SCENARIOS=stream
 # for that one alone), BENCH_SERVERS="ours nginx reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
 # BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
@@ -41,7 +45,7 @@ set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
 cd "$(dirname "$0")/.." || exit 1
-SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds}
+SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds ratelimit}
 SERVERS=${BENCH_SERVERS:-ours nginx reference}
 HOLD_LEVELS=${HOLD_LEVELS:-1000 5000 15000}
 HOLD_DELAY=${HOLD_DELAY:-10}
@@ -60,6 +64,7 @@ STREAM_PER_CONN=${STREAM_PER_CONN:-2}
 STREAM_RAMP=${STREAM_RAMP:-1}
 STREAM_REPS=${STREAM_REPS:-3}
 KINDS_REPS=${KINDS_REPS:-3}
+RATELIMIT_REPS=${RATELIMIT_REPS:-3}
 STREAM_BUSY_POLL=${STREAM_BUSY_POLL:-0}  # 1: the load client never sleeps (no wake-up of it per token)
 STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
 CPU_SHARES=${BENCH_CPU_SHARES:-10240}  # cgroup v1 cpu.shares (default 1024) of every bench cgroup
@@ -667,6 +672,20 @@ scenario_kinds() {
     SC_KINDS="text tools reasoning responses anthropic" SC_REPS=$KINDS_REPS SC_STREAMS=1000 SC_TOKENS=200 \
         bash bench/kind_stream_compare.sh "$BIN" >"$OUT/kinds.txt" 2>&1
     grep -v '^[0-9]' "$OUT/kinds.txt" | grep -v '^run' | while IFS= read -r l; do say "  $l"; done
+}
+
+scenario_ratelimit() {
+    say ""
+    say "== ratelimit: the rate limiter on (RATE_LIMIT_RPM=1000000000, one key) vs off, delay 0, one build, $RATELIMIT_REPS runs each (medians)"
+    COMPARE_AFTER_ENV=RATE_LIMIT_RPM=1000000000 COMPARE_REPS=$RATELIMIT_REPS COMPARE_LEVELS=64 \
+        bash bench/compare.sh "$BIN" "$BIN" >"$OUT/ratelimit.txt" 2>&1
+    say "  (before = the limiter off, after = on)"
+    sed -n '/^medians/,/^(raw/p' "$OUT/ratelimit.txt" | while IFS= read -r l; do say "  $l"; done
+    if command -v valgrind >/dev/null; then
+        CG_ENVS="- RATE_LIMIT_RPM=1000000000" bash bench/callgrind.sh "$BIN" 2>&1 | while IFS= read -r l; do say "  $l"; done
+    else
+        say "  (valgrind not installed: no instruction counts)"
+    fi
 }
 
 # ---- run ----------------------------------------------------------------------------------------

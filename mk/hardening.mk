@@ -99,4 +99,4 @@ soak: build/llm-mock-server
 	bash bench/soak.sh
 
 # (build/tsan, build/alloc and build/fuzz-replay dependency files are included by the Makefile.)
--include $(wildcard build/fuzz/obj/*.d)
+-include $(wildcard build/fuzz/obj/*.d build/fuzz/obj/*/*.d)
