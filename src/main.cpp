@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,8 @@
 #include "engine/clock.hpp"
 #include "answer/tokens.hpp"
 #include "dialects/openai_chat.hpp"
+#include "service/admin_api.hpp"
+#include "service/live_config.hpp"
 #include "service/rate_limiter.hpp"
 #include "settings/config.hpp"
 #include "observe/healthcheck.hpp"
@@ -169,6 +173,30 @@ int run(int argc, char** argv) {
             log(fmt::format("rate limits per key: {} requests/min, {} tokens/min, {} tiers, {} keys at most", global.rpm,
                             global.tpm, tiers.size(), cfg.rate_limit_max_keys));
         }
+    }
+    // Live control: the settings snapshots every worker reads, and the admin routes and
+    // scenario thread that change them.
+    live_config live(srv.cfg, workers);
+    srv.live = &live;
+    admin_api admin(srv, cfg.admin_token);
+    srv.admin = &admin;
+    if (!cfg.scenario_file.empty()) {
+        std::ifstream f(cfg.scenario_file, std::ios::binary);
+        std::stringstream text;
+        text << f.rdbuf();
+        std::string err;
+        if (!f.good() && !f.eof()) {
+            log(fmt::format("SCENARIO_FILE: cannot read {:?}", cfg.scenario_file));
+            return 2;
+        }
+        if (!admin.start_scenario(text.str(), monotonic_ns(), err)) {
+            log(fmt::format("SCENARIO_FILE {:?}: {}", cfg.scenario_file, err));
+            return 2;
+        }
+        log(fmt::format("scenario from {} running", cfg.scenario_file));
+    }
+    if (admin.enabled()) {
+        log("admin routes on: /admin/config, /admin/scenario (Authorization: Bearer ADMIN_TOKEN)");
     }
     std::vector<std::unique_ptr<worker>> ws;
     for (unsigned i = 0; i < workers; ++i) {

@@ -24,6 +24,7 @@ struct exchange_context {
     bool draining;           // the server is shutting down
     char* area;              // where to render a body, area_cap bytes; the engine may write
     size_t area_cap;         // up to HEAD_ROOM bytes just before area (the head)
+    int peer_fd = -1;        // the client's socket: only for naming its address (the admin log)
 };
 
 // Bytes readable past the end of a request body (zeroed padding in the read buffer): the

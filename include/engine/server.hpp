@@ -15,6 +15,8 @@
 namespace lms {
 
 class rate_limiter;
+class live_config;
+class admin_api;
 
 struct server {
     // connection_budget: open client connections over all workers; kept below the open-file
@@ -41,6 +43,10 @@ struct server {
     std::atomic<bool> draining{false};
     // The per-key rate limits (RATE_LIMIT_*), shared by every worker; null when none is on.
     rate_limiter* rate = nullptr;
+    // The settings the answers follow, changed live (ADMIN_TOKEN, SCENARIO_FILE); main sets both
+    // before the workers start. cfg above stays the startup settings (what cannot change).
+    live_config* live = nullptr;
+    admin_api* admin = nullptr;
 
     [[nodiscard]] uint64_t open_connections() const noexcept;
 };

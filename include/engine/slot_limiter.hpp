@@ -4,7 +4,8 @@
 // Level 0. Lock-free; any thread may call any member. No allocation, no syscalls.
 // A request that cannot take a slot is refused at once (503): there is no queue.
 // Invariant: active() never exceeds limit(), even transiently (compare-and-swap, not
-// fetch_add-then-undo, so /health and /metrics never show more than the limit).
+// fetch_add-then-undo, so /health and /metrics never show more than the limit), but for a
+// limit lowered live while more were held.
 #include <atomic>
 #include <cstdint>
 
@@ -20,8 +21,9 @@ public:
     // for every true.
     [[nodiscard]] bool try_acquire() noexcept {
         uint32_t cur = active_.load(std::memory_order_relaxed);
+        const uint32_t limit = limit_.load(std::memory_order_relaxed);
         do {
-            if (cur >= limit_) {
+            if (cur >= limit) {
                 return false;
             }
         } while (!active_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel,
@@ -33,11 +35,15 @@ public:
 
     // Slots in use now (a snapshot).
     [[nodiscard]] uint32_t active() const noexcept { return active_.load(std::memory_order_relaxed); }
-    [[nodiscard]] uint32_t limit() const noexcept { return limit_; }
+    [[nodiscard]] uint32_t limit() const noexcept { return limit_.load(std::memory_order_relaxed); }
+    // A new limit (MAX_CONCURRENT changed live): raising it frees slots at once; lowering it
+    // lets the held requests finish and refuses new ones until fewer than it are in use (so
+    // active() may exceed limit() until then).
+    void set_limit(uint32_t limit) noexcept { limit_.store(limit, std::memory_order_relaxed); }
 
 private:
     alignas(64) std::atomic<uint32_t> active_{0};
-    const uint32_t limit_;
+    std::atomic<uint32_t> limit_;
 };
 
 }  // namespace lms

@@ -20,6 +20,7 @@
 #include "engine/http_parser.hpp"
 #include "engine/http_response.hpp"
 #include "engine/server.hpp"
+#include "service/live_config.hpp"
 #include "service/route_table.hpp"
 
 namespace lms {
@@ -133,6 +134,18 @@ private:
         char bytes[4096];  // the head, then per answer its lines, rest, id and the closing '"}'
     };
 
+    // The settings of the call in progress: the worker's live snapshot, acquired at each entry
+    // (on_request, step); own_ when the server has no live_config (unit tests).
+    [[nodiscard]] const config& cfg() const noexcept { return snap_->cfg; }
+    void acquire_settings() noexcept {
+        snap_ = srv_.live != nullptr ? srv_.live->acquire(index_) : &own_;
+        if (snap_->generation != generation_) {
+            settings_changed();
+        }
+    }
+    void settings_changed() noexcept;
+    void admin(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept;
+
     server& srv_;
     worker_stats& stats_;
     buffer_pool scripts_;  // the cursors' scripts (SCRIPT_BYTES each)
@@ -141,6 +154,9 @@ private:
     embedding_request embedding_;  // one /v1/embeddings request being answered
     generation_request request_;   // the request being admitted (valid during on_request only)
     rng rng_;
+    live_snapshot own_;
+    const live_snapshot* snap_ = &own_;
+    uint64_t generation_ = 0;  // snap_'s when the derived header lines were last built
     uint64_t id_seed_;
     uint64_t id_counter_ = 0;
     answer_prefix prefix_;

@@ -12,7 +12,8 @@ namespace lms {
 
 struct dialect;
 
-enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens, rate_limits };
+enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens, rate_limits,
+                                     admin };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown

@@ -2,19 +2,32 @@
 // config: the server's settings, read from environment variables and command-line flags.
 //
 // Level 0. Pure: the environment is passed in as a lookup function, nothing is read from the
-// process here, so tests can feed any environment. Runs once at startup, before the workers;
-// it may allocate (std::string for error messages) and never runs on the request path.
+// process here, so tests can feed any environment. parse_config runs once at startup, before
+// the workers; it may allocate (std::string for error messages) and never runs on the request
+// path. Every function here may be called from any thread on objects that thread owns.
 //
 // Every setting is an environment variable (PORT) and a flag (--port VALUE or --port=VALUE);
 // a flag wins over the variable. A bad value names the variable (or flag) and what it
 // expects; nothing silently falls back to a default.
+//
+// The runtime face (GET/PATCH /admin/config, scenarios): some settings are "live" and may change
+// while the server runs; apply_changes / apply_one validate a change exactly as the environment
+// would be, on a copy the caller owns, and settings_json renders the table. These run on the
+// admin path, never on the request path: they allocate, and throw nothing but std::bad_alloc.
+// None touches shared state; the caller publishes the result (a new snapshot) itself.
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "answer/latency_model.hpp"
 
 namespace lms {
+
+// Rows in the settings table (src/settings/config.cpp); the build fails when the two disagree.
+inline constexpr size_t SETTING_COUNT = 52;
 
 enum class retry_hint : uint8_t { none, yes, no };  // x-should-retry on overload 503s
 enum class content_mode : uint8_t { original, echo, text };
@@ -74,14 +87,22 @@ struct config {
     std::string rate_limit_keys;            // RATE_LIMIT_KEYS: per-key tiers, "key:rpm=N,tpm=M;..."
     uint32_t rate_limit_max_keys = 65536;   // RATE_LIMIT_MAX_KEYS: the key table's fixed size (>= 16)
     bool rate_limit_headers_compat = false; // RATE_LIMIT_HEADERS_COMPAT: rate-limit headers on /compatible-mode too
+    // Live control (service/admin_api).
+    std::string admin_token;                // ADMIN_TOKEN: empty: the admin routes are off (404)
+    std::string scenario_file;              // SCENARIO_FILE: a scenario run from startup
+
+    // The text each setting was last set from (environment, flag or runtime change), by its row
+    // in the settings table; empty: never set, its default applies. Only the config functions
+    // below write it; changing a field above by hand does not update it.
+    std::array<std::optional<std::string>, SETTING_COUNT> written{};
 };
 
 enum class config_status : uint8_t { ok, help, version, error };
 
 using env_lookup = const char* (*)(const char* name);
 
-// Fills out from env (may be nullptr: no environment) and argv[1..argc). On error, message
-// names the variable or flag and what it expects.
+// Fills out from env (may be nullptr: no environment) and argv[1..argc), then runs
+// finish_config. On error, message names the variable or flag and what it expects.
 [[nodiscard]] config_status parse_config(int argc, const char* const* argv, env_lookup env, config& out,
                                          std::string& message);
 
@@ -91,5 +112,41 @@ using env_lookup = const char* (*)(const char* name);
 // Parses a non-negative decimal number of seconds ("10", "0.25", "1e-3" is refused) into
 // milliseconds, rounding to the nearest ms. False when the text is not such a number.
 [[nodiscard]] bool parse_seconds_ms(std::string_view text, uint64_t& ms);
+
+// The checks across settings (CONTENT_MODE=text needs CONTENT_TEXT, MODELS' format) and the
+// derived fields (delay_ms from delay_model) that parse_config ends with. False with message
+// naming the setting when a check fails (c is then unspecified).
+[[nodiscard]] bool finish_config(config& c, std::string& message);
+
+// True when the setting named by its variable (RESPONSE_DELAY_SECONDS) may change while the
+// server runs; false for a restart-only or unknown name.
+[[nodiscard]] bool setting_is_live(std::string_view name) noexcept;
+
+// Sets one live setting in c from its text, as its environment variable would ("0.5",
+// "uniform:0.2,0.8", "true"), and records the text in c.written; keeps delay_ms derived.
+// Runs no checks across settings: call finish_config after the last change. False with
+// message when the name is unknown (`unknown setting "NAME"`), restart-only (`PORT cannot
+// change while the server runs: it needs a restart`) or the value is refused (apply's words,
+// `invalid NAME="x": expected ...`); c may then hold part of the change.
+[[nodiscard]] bool apply_one(config& c, std::string_view name, std::string_view value, std::string& message);
+
+// PATCH /admin/config: out = base with the JSON object's settings applied, all or nothing.
+// json_object_text is an object of live settings by variable name; each value a string as the
+// environment has it, a JSON number (its shortest text: 0.5 -> "0.5") or a boolean ("true" /
+// "false"). Each goes through apply_one, then finish_config. True: out is the new config and
+// log_line lists each setting whose text changed, in table order, as "NAME old -> new"
+// separated by ", " (empty when every value equals its current text). False: message names
+// the setting and what it expects, out is unspecified (discard it), log_line untouched.
+// base and out must be distinct objects.
+[[nodiscard]] bool apply_changes(const config& base, std::string_view json_object_text, config& out,
+                                 std::string& message, std::string& log_line);
+
+// GET /admin/config: {"settings":[{"name":..,"value":..,"parsed":..,"live":..},...]} in table
+// order. value is the text as written in base (the default text when never set); parsed is
+// the value as the server holds it (a number for counts, seconds, percentages and rates,
+// the model text for latencies, or null for TTFT_SECONDS unset, a boolean for booleans, a
+// string otherwise); "effective" (the text in effective) is added only when effective is not
+// nullptr and its text differs from base's: what a running scenario imposes.
+[[nodiscard]] std::string settings_json(const config& base, const config* effective);
 
 }  // namespace lms

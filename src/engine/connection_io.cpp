@@ -171,7 +171,7 @@ void worker::handle(connection& c, read_area& ra) noexcept {
 }
 
 exchange_context worker::context(const connection& c) noexcept {
-    return exchange_context{now_ns_, now_unix_, date(), c.keep_alive, draining_, answer_area(), scratch_size_};
+    return exchange_context{now_ns_, now_unix_, date(), c.keep_alive, draining_, answer_area(), scratch_size_, c.fd};
 }
 
 // What the answering side said, done: a response now, ready bytes, a timer, stream events.

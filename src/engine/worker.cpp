@@ -9,6 +9,7 @@
 // per-request epoll_ctl. With edge triggering a short read means the socket is drained
 // (a later arrival raises a new edge), so one read usually suffices.
 #include "engine/worker.hpp"
+#include "service/live_config.hpp"
 
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -94,6 +95,9 @@ void worker::run() noexcept {
     while (!done_) {
         uint64_t next = wheel_.next_wakeup();
         loop_.arm(next == ~uint64_t(0) ? next : next * TICK_NS);
+        if (srv_.live != nullptr) {
+            srv_.live->quiesce(index_);  // asleep, it reads no settings snapshot
+        }
         int n = loop_.wait(events, MAX_EVENTS, -1);
         // The clocks are read once per wakeup, not per request: admission times, "created",
         // Date, buffer ages and the header/idle deadlines of this batch all use the wakeup's

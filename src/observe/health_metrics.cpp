@@ -5,6 +5,9 @@
 #include "answer/json_text.hpp"
 #include "engine/clock.hpp"
 
+#include "service/admin_api.hpp"
+#include "service/live_config.hpp"
+
 namespace lms {
 
 uint64_t server::open_connections() const noexcept {
@@ -22,7 +25,10 @@ int render_health(out_buf& b, const server& s) noexcept {
     double conc = limit ? double(active) / double(limit) : 0;
     memory_state m = s.probe.memory();
     double mem = m.total_bytes ? double(m.used_bytes) / double(m.total_bytes) : 0;
-    bool healthy = conc * 100 <= s.cfg.health_max_concurrent_pct && mem * 100 <= s.cfg.health_max_memory_pct;
+    // The live settings: the caller (a worker in its call) holds a snapshot at least this new.
+    const config& lc = s.live != nullptr ? s.live->current()->cfg : s.cfg;
+    const uint64_t generation = s.live != nullptr ? s.live->current()->generation : 0;
+    bool healthy = conc * 100 <= lc.health_max_concurrent_pct && mem * 100 <= lc.health_max_memory_pct;
     cpu_limits c = s.probe.cpu();
     uint64_t rss = system_probe::process_rss_bytes();
     constexpr uint64_t MB = 1024 * 1024;
@@ -31,11 +37,11 @@ int render_health(out_buf& b, const server& s) noexcept {
              R"("usage_ratio":{:.4f},"process_rss_bytes":{},"process_rss_mb":{:.1f}}},)"
              R"("cpu":{{"total_cores":{},"available_cores":{},"source":"{}"}},)"
              R"("active_requests":{},"max_concurrent_requests":{},"concurrent_usage_ratio":{:.4f},)"
-             R"("open_connections":{},"workers":{},"uptime_seconds":{}}})",
+             R"("open_connections":{},"workers":{},"uptime_seconds":{},"config_generation":{}}})",
              healthy ? "healthy" : "overloaded", conc * 100, limit - (active < limit ? active : limit),
              m.total_bytes / MB, m.used_bytes / MB, m.available_bytes / MB, mem * 100, source_name(m.source), mem,
              rss, double(rss) / double(MB), c.total_cores, c.usable_cores, source_name(c.source), active, limit, conc,
-             s.open_connections(), s.workers, unix_seconds() - s.start_unix);
+             s.open_connections(), s.workers, unix_seconds() - s.start_unix, generation);
     return healthy ? 200 : 503;
 }
 
@@ -87,7 +93,26 @@ void render_metrics(out_buf& b, const server& s) noexcept {
              "# HELP llm_mock_response_delay_configured_seconds The configured delay (RESPONSE_DELAY_SECONDS, its mean).\n"
              "# TYPE llm_mock_response_delay_configured_seconds gauge\n"
              "llm_mock_response_delay_configured_seconds {}\n",
-             s.slots.active(), s.slots.limit(), double(s.cfg.delay_ms) / 1000.0);
+             s.slots.active(), s.slots.limit(),
+             double((s.live != nullptr ? s.live->current()->cfg : s.cfg).delay_ms) / 1000.0);
+    if (s.live != nullptr && s.admin != nullptr) {
+        int phase = -1;
+        std::string name;
+        try {
+            s.admin->phase(phase, name, monotonic_ns());
+        } catch (...) {  // std::bad_alloc copying the name: the phase is shown unnamed
+            name.clear();
+        }
+        b.format("# HELP llm_mock_config_generation The live settings' generation (0: as started; +1 per change).\n"
+                 "# TYPE llm_mock_config_generation gauge\nllm_mock_config_generation {}\n"
+                 "# HELP llm_mock_config_changes_total Accepted changes through /admin/config and /admin/scenario.\n"
+                 "# TYPE llm_mock_config_changes_total counter\nllm_mock_config_changes_total {}\n"
+                 "# HELP llm_mock_scenario_phase The running scenario's phase (its index from 0; -1 when none runs).\n"
+                 "# TYPE llm_mock_scenario_phase gauge\nllm_mock_scenario_phase{{phase=\"",
+                 s.live->current()->generation, s.admin->changes());
+        json_escape(b, name);  // a label value escapes as a JSON string does (\\, \", newline)
+        b.format("\"}} {}\n", phase);
+    }
     b.append("# HELP llm_mock_requests_total Requests answered, by route and status.\n"
              "# TYPE llm_mock_requests_total counter\n");
     for (unsigned r = 0; r < unsigned(route::count_); ++r) {

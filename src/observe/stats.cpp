@@ -15,6 +15,7 @@ const char* route_label(route r) noexcept {
     case route::messages: return "messages";
     case route::count_tokens: return "count_tokens";
     case route::mock: return "mock";
+    case route::admin: return "admin";
     default: return "bad_request";
     }
 }

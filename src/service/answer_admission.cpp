@@ -41,7 +41,7 @@ bool echo_request(const dialect& d, const generation_request& rq, answer_script&
 
 void answer_service::generate(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                               answer_cursor& cur, reply& out) noexcept {
-    const config& cfg = srv_.cfg;
+    const config& cfg = snap_->cfg;
     const std::string_view retry_headers(overload_headers_, overload_headers_len_);
     const std::string_view rate_limit_headers(rate_limit_headers_, rate_limit_headers_len_);
     overrides ov;
@@ -135,7 +135,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         return;
     }
     const double lf = load_multiplier();
-    const plan_input in{body, ov, cfg, srv_.text_tokens, lf, d.has_original_body, d.dashscope};
+    const plan_input in{body, ov, cfg, snap_->text_tokens, lf, d.has_original_body, d.dashscope};
     answer_plan plan = plan_decide(in, rng_);
     if (plan.refuse != fault::none) {
         worker_stats::bump(stats_.faults[unsigned(plan.refuse)]);
@@ -184,7 +184,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         answer_script* sc = ::new (cur.script->data()) answer_script;
         bool needed = true;
         const size_t cap = scripts_.capacity() - sizeof(answer_script);
-        const script_status st = build_script(body, plan, srv_.text, *sc, cap, rng_, needed);
+        const script_status st = build_script(body, plan, snap_->text, *sc, cap, rng_, needed);
         if (st == script_status::ok && body.echo_wanted && d.request_echo != nullptr) {
             needed = echo_request(d, body, *sc, cap) || needed;
         }
@@ -266,7 +266,7 @@ void answer_service::rate_limited(const exchange_context& x, const dialect& d, a
     char hdr[96];
     out_buf h(hdr, sizeof hdr);
     if (v.outcome != rate_outcome::too_large &&
-        (d.rate_headers != rate_header_style::dashscope || srv_.cfg.rate_limit_headers_compat)) {
+        (d.rate_headers != rate_header_style::dashscope || cfg().rate_limit_headers_compat)) {
         const uint64_t ms = (v.retry_after_ns + 999999) / 1000000;
         h.format("retry-after: {}\r\nretry-after-ms: {}\r\n", (ms + 999) / 1000, ms);
     }

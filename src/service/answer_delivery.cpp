@@ -49,7 +49,7 @@ usage_counts usage_of(const answer_cursor& cur, const answer_script* s) noexcept
 
 std::string_view answer_service::answer_text(const answer_cursor& cur) const noexcept {
     const answer_script* s = script_of(cur);
-    return s != nullptr ? s->text(srv_.text) : srv_.text;
+    return s != nullptr ? s->text(snap_->text) : snap_->text;
 }
 
 
@@ -196,7 +196,7 @@ void answer_service::fill_body(const dialect& d, const answer_cursor& cur, answe
     for (uint32_t k = 0; k < cur.choices; ++k) {
         a.content[k] = sc != nullptr ? text_run{text, sc->choice[k].start, sc->choice[k].tokens, sc->choice[k].last_len}
                                      : text_run{text, 0, cur.tokens_total, 0};
-        a.reasoning[k] = text_run{srv_.text, 0, cur.reasoning_tokens, 0};
+        a.reasoning[k] = text_run{snap_->text, 0, cur.reasoning_tokens, 0};
         a.finish[k] = finish_of(cur, sc, k);
         a.stop_sequence[k] = sc != nullptr && sc->choice[k].stopped ? sc->stop_text(k) : std::string_view();
     }
@@ -245,7 +245,7 @@ void answer_service::enter_block(answer_cursor& cur, uint8_t b) const noexcept {
 void answer_service::stream_step(const exchange_context& x, const dialect& d, answer_cursor& cur,
                                  reply& out) noexcept {
     const uint64_t now = monotonic_ns();
-    const config& cfg = srv_.cfg;
+    const config& cfg = snap_->cfg;
     out.kind = reply_kind::events;
     out_buf ev(x.area, x.area_cap / 2);
     if (cur.tokens_done == 0) {
@@ -316,10 +316,10 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         }
         // This step's token, for every choice.
         if (cur.block == BLOCK_REASONING) {
-            const size_t off = cur.text_off < srv_.text.size() ? cur.text_off : 0;
-            const size_t len = token_length(srv_.text, off);
+            const size_t off = cur.text_off < snap_->text.size() ? cur.text_off : 0;
+            const size_t len = token_length(snap_->text, off);
             for (uint32_t k = 0; k < n; ++k) {
-                d.delta(ev, m, block_ref{k, block_kind::reasoning}, srv_.text.substr(off, len));
+                d.delta(ev, m, block_ref{k, block_kind::reasoning}, snap_->text.substr(off, len));
             }
             cur.text_off = uint32_t(off + len);
         } else if (cur.block == BLOCK_CONTENT) {

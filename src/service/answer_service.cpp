@@ -10,6 +10,11 @@
 #include <ctime>
 #include <new>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "service/admin_api.hpp"
 
 #include "answer/answer_script.hpp"
 #include "answer/tokens.hpp"
@@ -78,16 +83,9 @@ answer_service::answer_service(server& s, unsigned index, uint32_t max_connectio
     }
     // SEED makes latency draws and faults reproducible; each worker has its own stream.
     rng_ = rng(s.cfg.seed != 0 ? splitmix64(s.cfg.seed + index) : splitmix64(id_seed_ + index));
-    out_buf h(overload_headers_, sizeof overload_headers_);
-    h.format("Retry-After: {}\r\n", s.cfg.retry_after_s);
-    if (s.cfg.should_retry != retry_hint::none) {
-        h.append(s.cfg.should_retry == retry_hint::yes ? "x-should-retry: true\r\n" : "x-should-retry: false\r\n");
-    }
-    overload_headers_len_ = h.len;
-    // 429s carry Retry-After and the milliseconds form the OpenAI SDKs read first.
-    out_buf r(rate_limit_headers_, sizeof rate_limit_headers_);
-    r.format("Retry-After: {}\r\nretry-after-ms: {}\r\n", s.cfg.retry_after_s, uint64_t(s.cfg.retry_after_s) * 1000);
-    rate_limit_headers_len_ = r.len;
+    own_.cfg = s.cfg;
+    derive_snapshot(own_);
+    settings_changed();
     if (!s.cfg.cors_allow_origin.empty()) {
         out_buf c(cors_line_, sizeof cors_line_);
         c.append("Access-Control-Allow-Origin: ");
@@ -95,6 +93,23 @@ answer_service::answer_service(server& s, unsigned index, uint32_t max_connectio
         c.append("\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, retry-after-ms\r\n");
         cors_line_len_ = c.truncated ? 0 : c.len;
     }
+}
+
+// What the service derives from the live settings (the overload and injected-429 header lines:
+// RETRY_AFTER_SECONDS, X_SHOULD_RETRY), again whenever a new generation is acquired.
+void answer_service::settings_changed() noexcept {
+    const config& c = cfg();
+    out_buf h(overload_headers_, sizeof overload_headers_);
+    h.format("Retry-After: {}\r\n", c.retry_after_s);
+    if (c.should_retry != retry_hint::none) {
+        h.append(c.should_retry == retry_hint::yes ? "x-should-retry: true\r\n" : "x-should-retry: false\r\n");
+    }
+    overload_headers_len_ = h.len;
+    // 429s carry Retry-After and the milliseconds form the OpenAI SDKs read first.
+    out_buf r(rate_limit_headers_, sizeof rate_limit_headers_);
+    r.format("Retry-After: {}\r\nretry-after-ms: {}\r\n", c.retry_after_s, uint64_t(c.retry_after_s) * 1000);
+    rate_limit_headers_len_ = r.len;
+    generation_ = snap_->generation;
 }
 
 std::string_view answer_service::error_body(int status, std::string_view message, char* area, size_t cap) noexcept {
@@ -105,6 +120,7 @@ std::string_view answer_service::error_body(int status, std::string_view message
 
 void answer_service::on_request(const http_parser& p, const char* bytes, const exchange_context& x,
                                 answer_cursor& cur, reply& out) noexcept {
+    acquire_settings();
     const std::string_view target = p.target(bytes);
     route_match m = match_route(p.request().method, target);
     out.r = m.r;
@@ -134,6 +150,10 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         out_buf o(msg, sizeof msg);
         o.format("Method {} is not allowed on this path; allowed: {}.", p.method_name(bytes).substr(0, 32), m.allow);
         fail(x, provider, cur, out, failure{405, o.view(), {}, {}, a.view()});
+        return;
+    }
+    if (m.h == handler_kind::admin) {
+        admin(p, bytes, x, out);
         return;
     }
     if (m.h == handler_kind::health || m.h == handler_kind::metrics) {
@@ -171,7 +191,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         return;
     case handler_kind::models: {
         out_buf b(x.area, x.area_cap);
-        render_models(b, srv_.cfg.models, srv_.start_unix);
+        render_models(b, cfg().models, srv_.start_unix);
         respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
         return;
     }
@@ -197,6 +217,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     case handler_kind::health:
     case handler_kind::metrics:
     case handler_kind::rate_limits:
+    case handler_kind::admin:
     case handler_kind::none:
         break;
     }
@@ -241,7 +262,7 @@ void answer_service::one_model(std::string_view encoded, const exchange_context&
         }
     }
     const std::string_view id(name, n);
-    if (fits && model_listed(srv_.cfg.models, id)) {
+    if (fits && model_listed(cfg().models, id)) {
         out_buf b(x.area, x.area_cap);
         render_model(b, id, srv_.start_unix);
         respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
@@ -256,10 +277,10 @@ void answer_service::one_model(std::string_view encoded, const exchange_context&
 }
 
 double answer_service::load_multiplier() const noexcept {
-    if (srv_.cfg.load_factor == 0) {
+    if (cfg().load_factor == 0) {
         return 1;
     }
-    return 1 + srv_.cfg.load_factor * double(srv_.slots.active()) / double(srv_.slots.limit());
+    return 1 + cfg().load_factor * double(srv_.slots.active()) / double(srv_.slots.limit());
 }
 
 namespace {
@@ -334,7 +355,7 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
 // that is off sends none of its lines, DashScope's compatible mode none at all unless
 // RATE_LIMIT_HEADERS_COMPAT.
 void answer_service::rate_limit_lines(out_buf& h, const dialect& d, uint64_t key, uint64_t now_ns) const noexcept {
-    if (d.rate_headers == rate_header_style::dashscope && !srv_.cfg.rate_limit_headers_compat) {
+    if (d.rate_headers == rate_header_style::dashscope && !cfg().rate_limit_headers_compat) {
         return;
     }
     const rate_verdict v = srv_.rate->state(key, now_ns);
@@ -383,7 +404,7 @@ void answer_service::rate_limit_lines(out_buf& h, const dialect& d, uint64_t key
 // rate-limited first, at most 100; the overflow bucket (keys past RATE_LIMIT_MAX_KEYS) as key
 // "overflow".
 void answer_service::render_rate_limits(out_buf& b, uint64_t now_ns) const noexcept {
-    const config& c = srv_.cfg;
+    const config& c = cfg();
     b.format("{{\"enabled\":{},\"rpm\":{},\"tpm\":{},\"max_keys\":{},\"key_count\":{},\"keys\":[",
              srv_.rate != nullptr ? "true" : "false", c.rate_limit_rpm, c.rate_limit_tpm, c.rate_limit_max_keys,
              srv_.rate != nullptr ? srv_.rate->key_count() : 0);
@@ -407,7 +428,7 @@ void answer_service::render_rate_limits(out_buf& b, uint64_t now_ns) const noexc
 }
 
 // The logprobs' seed: SEED, so that a seeded run reports the same values for the same tokens.
-uint64_t answer_service::logprob_seed() const noexcept { return srv_.cfg.seed != 0 ? srv_.cfg.seed : 0x6c6f6770726f6273ull; }
+uint64_t answer_service::logprob_seed() const noexcept { return cfg().seed != 0 ? cfg().seed : 0x6c6f6770726f6273ull; }
 
 std::string_view answer_service::cors_line() const noexcept { return {cors_line_, cors_line_len_}; }
 
@@ -416,7 +437,7 @@ void answer_service::fail(const exchange_context& x, const dialect& d, const ans
     out_buf b(x.area, ERROR_BODY_MAX);
     // DashScope frames a stream request's validation errors as an SSE event (§0 item 15);
     // its 401s stay JSON.
-    const bool sse = d.dashscope && f.stream && srv_.cfg.dashscope_sse_errors && (f.status == 400 || f.status == 404);
+    const bool sse = d.dashscope && f.stream && cfg().dashscope_sse_errors && (f.status == 400 || f.status == 404);
     char rid[48], bid[48];
     if (sse) {
         b.append("data: ");
@@ -469,7 +490,7 @@ void answer_service::end(answer_cursor& cur) noexcept {
 
 void answer_service::embeddings(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                                 const answer_cursor& cur, reply& out) noexcept {
-    if (srv_.cfg.allow_overrides) {
+    if (cfg().allow_overrides) {
         overrides ov;
         if (const char* bad = parse_overrides(p, bytes, ov)) {
             fail(x, d, cur, out, failure{400, bad});
@@ -486,7 +507,7 @@ void answer_service::embeddings(const http_parser& p, const char* bytes, const e
         fail(x, d, cur, out, failure{400, err.message, err.param});
         return;
     }
-    uint32_t dims = embedding_.dimensions != 0 ? embedding_.dimensions : srv_.cfg.embedding_dimensions;
+    uint32_t dims = embedding_.dimensions != 0 ? embedding_.dimensions : cfg().embedding_dimensions;
     std::string_view model = embedding_.model.empty() ? std::string_view("text-embedding-v3") : embedding_.model;
     uint32_t tokens = estimate_prompt_tokens(embedding_.prompt_bytes);
     out_buf b(x.area, x.area_cap);
@@ -502,12 +523,57 @@ void answer_service::embeddings(const http_parser& p, const char* bytes, const e
 }
 
 void answer_service::step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+    acquire_settings();
     const dialect& d = *route_dialect(cur.dialect);
     if (cur.stream) {
         stream_step(x, d, cur, out);
     } else {
         whole(x, d, cur, out, true);
     }
+}
+
+// /admin/config, /admin/scenario (admin_api): the admin path, which may allocate; its answer is
+// copied into the answer area.
+void answer_service::admin(const http_parser& p, const char* bytes, const exchange_context& x, reply& out) noexcept {
+    char peer[64] = "unknown";
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (x.peer_fd >= 0 && getpeername(x.peer_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+        char host[INET6_ADDRSTRLEN] = "";
+        uint16_t port = 0;
+        if (ss.ss_family == AF_INET) {
+            const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+            inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+            port = ntohs(in->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+            port = ntohs(in6->sin6_port);
+        }
+        out_buf o(peer, sizeof peer - 1);
+        o.format("{}:{}", host, port);
+        peer[o.len] = '\0';
+    }
+    if (srv_.admin == nullptr) {
+        fail(x, OPENAI_CHAT, answer_cursor{}, out, failure{404, "Not found: the admin routes are off (set ADMIN_TOKEN to turn them on)."});
+        return;
+    }
+    const http_request& rq = p.request();
+    int status = 500;
+    std::string answer;
+    try {
+        status = srv_.admin->handle(p.target(bytes).substr(0, p.target(bytes).find('?')), rq.method,
+                                    p.header(bytes, "authorization"), std::string_view(bytes + rq.body_off, rq.body_len),
+                                    peer, x.now_ns, answer);
+    } catch (...) {  // std::bad_alloc on the admin path: a clear 500, the server goes on
+        answer = "{\"error\":{\"message\":\"The admin request ran out of memory.\",\"type\":\"server_error\",\"param\":null,\"code\":\"server_error\"}}";
+    }
+    if (answer.size() > x.area_cap) {
+        status = 500;
+        answer = "{\"error\":{\"message\":\"The admin answer does not fit the answer buffer.\",\"type\":\"server_error\",\"param\":null,\"code\":\"server_error\"}}";
+    }
+    std::memcpy(x.area, answer.data(), answer.size());
+    respond(out, status, "application/json", std::string_view(x.area, answer.size()));
 }
 
 }  // namespace lms

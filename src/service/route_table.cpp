@@ -33,6 +33,9 @@ const route_row ROUTES[] = {
     {"/health", false, route::health, handler_kind::health, nullptr, true},
     {"/metrics", false, route::metrics, handler_kind::metrics, nullptr, true},
     {"/v1/mock/rate-limits", false, route::mock, handler_kind::rate_limits, nullptr, true},
+    // Live control: every method reaches the handler, which says which it takes.
+    {"/admin/config", false, route::admin, handler_kind::admin, nullptr, true},
+    {"/admin/scenario", false, route::admin, handler_kind::admin, nullptr, true},
 };
 
 }  // namespace
@@ -48,7 +51,8 @@ route_match match_route(http_method m, std::string_view target) noexcept {
     for (uint8_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; ++i) {
         const route_row& row = ROUTES[i];
         if ((row.api ? api : target) == row.path) {
-            bool ok = row.get ? (m == http_method::get || m == http_method::head) : m == http_method::post;
+            bool ok = row.h == handler_kind::admin || (row.get ? (m == http_method::get || m == http_method::head)
+                                                                : m == http_method::post);
             return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d, i};
         }
     }

@@ -293,3 +293,14 @@ TEST_CASE("schema_json: a pattern's \\n and \\t atoms are escaped in the JSON st
         CHECK(s.find("\npy\t") != std::string_view::npos);
     }
 }
+
+// Found by fuzz_chat_body: a minimum length or count of 2^64 - 1 (a JSON number a body may hold)
+// was converted from a double to size_t unclamped (undefined behaviour); now it is too large.
+TEST_CASE("schema_json: minLength, minItems, minProperties of 2^64 - 1 are too large, not undefined", "[schema_json]") {
+    for (const char* s : {R"({"type":"string","minLength":18446744073709551615})",
+                          R"({"type":"array","minItems":18446744073709551615})",
+                          R"({"type":"object","minProperties":18446744073709551615})"}) {
+        INFO(s);
+        CHECK(gen_with(s, 1).st == schema_status::too_large);
+    }
+}
