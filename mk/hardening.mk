@@ -83,6 +83,12 @@ build/llm-mock-server-tsan: $(LIB_SRC:src/%.cpp=build/tsan/%.o) build/tsan/main.
 build/slot-limiter-tsan: build/tsan/test/engine/slot_limiter_test.o build/tsan/test/test_main.o
 	$(CXX) $(TSAN) $^ -pthread -o $@
 
+# The other shared structures' unit tests under TSan: the rate limiter's key table and buckets,
+# the live settings' snapshots (their threads count failures in atomics; Catch2 is not thread-safe).
+build/concurrency-tsan: build/tsan/test/service/rate_limiter_test.o build/tsan/test/service/live_config_test.o \
+                        build/tsan/test/test_main.o $(LIB_SRC:src/%.cpp=build/tsan/%.o)
+	$(CXX) $(TSAN) $^ -lsimdjson -pthread -o $@
+
 # The allocation counter: the optimised server plus one object replacing malloc & co.
 build/alloc/alloc_check.o: test/alloc_check.cpp | build/.deps
 	@mkdir -p $(dir $@)
@@ -92,7 +98,7 @@ build/llm-mock-server-alloc: $(OBJ_OPT) build/opt/main.o build/alloc/alloc_check
 	$(CXX) $(OPT) $^ -lsimdjson -pthread -o $@
 
 TEST_DEPS += $(FUZZ_TARGETS:%=build/fuzz-replay/%) $(FUZZ_TARGETS:%=build/fuzz/%) \
-             build/llm-mock-server-tsan build/slot-limiter-tsan build/llm-mock-server-alloc
+             build/llm-mock-server-tsan build/slot-limiter-tsan build/concurrency-tsan build/llm-mock-server-alloc
 
 soak: build/llm-mock-server
 	@sh test/install_deps.sh gnuplot-nox || echo "soak: no gnuplot; the CSV is written, the plot is not" >&2

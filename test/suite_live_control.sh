@@ -2,7 +2,7 @@
 # Live control on the wire: /admin/config (GET, PATCH, POST) and /admin/scenario (GET, POST,
 # DELETE): off without ADMIN_TOKEN (404), 401 without or with a wrong token; every setting
 # listed with its live flag; a change all or nothing, each refusal naming the setting; the new
-# delay for new requests while 2,000 held ones keep theirs (none dropped); MAX_CONCURRENT
+# delay for new requests while 5,000 held ones keep theirs (none dropped); MAX_CONCURRENT
 # raised and lowered live; /health's config_generation and the metrics; a three-phase scenario
 # observed from outside (the latency of each phase), its position, its end restoring the base,
 # DELETE; SCENARIO_FILE at startup (a bad one exits 2 naming its line and field); promtool.
@@ -112,9 +112,9 @@ EOF
     stop_server cfg
 fi
 
-# ---- a change under 2,000 held requests ------------------------------------------------------------
-if start_server held RESPONSE_DELAY_SECONDS=2 ADMIN_TOKEN=tok-123 MAX_CONCURRENT=5000; then
-    python3 - "$SRV_PORT" 2000 >"$T/held.json" 2>"$T/held.err" <<'PY' &
+# ---- a change under 5,000 held requests ------------------------------------------------------------
+if start_server held RESPONSE_DELAY_SECONDS=6 ADMIN_TOKEN=tok-123 MAX_CONCURRENT=6000; then
+    python3 - "$SRV_PORT" 5000 >"$T/held.json" 2>"$T/held.err" <<'PY' &
 import asyncio, json, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 BODY = b'{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}]}'
@@ -139,7 +139,7 @@ asyncio.run(main())
 PY
     PYPID=$!
     for _ in $(seq 100); do
-        [ "$(curl -s "$URL/health" | jq -r .active_requests)" -ge 1500 ] 2>/dev/null && break
+        [ "$(curl -s "$URL/health" | jq -r .active_requests)" -ge 5000 ] 2>/dev/null && break
         sleep 0.05
     done
     active=$(curl -s "$URL/health" | jq -r .active_requests)
@@ -147,9 +147,9 @@ PY
     l=$(latency)
     check "held: with $active held, a new request takes the new delay 0 (took $l)" "$l" awk -v l="$l" 'BEGIN {exit !(l < 1)}'
     wait "$PYPID"
-    eq "held: all 2,000 held requests answered 200 (none dropped)" "$(j "$T/held.json" '"\(.ok) \(.codes)"')" '2000 ["200"]'
-    check "held: and they kept their 2 s delay (fastest $(j "$T/held.json" .min) s)" "$(cat "$T/held.err" | tail -n 2)" \
-        awk -v m="$(j "$T/held.json" .min)" 'BEGIN {exit !(m >= 1.95)}'
+    eq "held: all 5,000 held requests answered 200 (none dropped)" "$(j "$T/held.json" '"\(.ok) \(.codes)"')" '5000 ["200"]'
+    check "held: and they kept their 6 s delay (fastest $(j "$T/held.json" .min) s)" "$(cat "$T/held.err" | tail -n 2)" \
+        awk -v m="$(j "$T/held.json" .min)" 'BEGIN {exit !(m >= 5.95)}'
     stop_server held
 fi
 

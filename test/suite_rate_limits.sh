@@ -195,6 +195,50 @@ if start_server burst RESPONSE_DELAY_SECONDS=0 RATE_LIMIT_RPM=60 WORKER_THREADS=
     stop_server burst
 fi
 
+# ---- 60 s of keep-alive load on two workers: at most the limit plus the initial bucket ----------
+if start_server minute RESPONSE_DELAY_SECONDS=0 RATE_LIMIT_RPM=120 WORKER_THREADS=2; then
+    python3 - "$SRV_PORT" 60 8 >"$T/minute.json" 2>"$T/minute.err" <<'PY'
+import json, socket, sys, threading, time
+port, seconds, conns = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+BODY = b'{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}]}'
+REQ = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer sk-minute\r\nContent-Type: "
+       b"application/json\r\nContent-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+counts = {}
+lock = threading.Lock()
+end = time.monotonic() + seconds
+def run():
+    s = socket.create_connection(("127.0.0.1", port))
+    f = s.makefile("rb")
+    while time.monotonic() < end:
+        s.sendall(REQ)
+        status = f.readline().split(b" ")[1].decode()
+        length = 0
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        f.read(length)
+        with lock:
+            counts[status] = counts.get(status, 0) + 1
+        time.sleep(0.01)  # bounded: about 100 requests a second per connection
+    s.close()
+ts = [threading.Thread(target=run) for _ in range(conns)]
+t0 = time.monotonic()
+for t in ts: t.start()
+for t in ts: t.join()
+print(json.dumps({"counts": counts, "seconds": time.monotonic() - t0}))
+PY
+    n200=$(j "$T/minute.json" '.counts["200"] // 0')
+    n429=$(j "$T/minute.json" '.counts["429"] // 0')
+    secs=$(j "$T/minute.json" .seconds)
+    cap=$(awk -v s="$secs" 'BEGIN {printf "%d", 120 + 120 * s / 60 + 1}')
+    check "minute: 200s over ${secs%.*} s of 8 keep-alive connections on 2 workers ($n200, with $n429 429s) stay within 120 + the refill ($cap)" \
+        "$(cat "$T/minute.json") $(tail -n 2 "$T/minute.err")" test "$n200" -ge 200 -a "$n200" -le "$cap" -a "$n429" -gt 0
+    stop_server minute
+fi
+
 # ---- settings refused at startup -----------------------------------------------------------------
 for bad in 'RATE_LIMIT_KEYS=sk-x:rpm=abc|RATE_LIMIT_KEYS: "sk-x:rpm=abc": rpm must be an unsigned integer' \
     'RATE_LIMIT_MAX_KEYS=15|RATE_LIMIT_MAX_KEYS: ' 'RATE_LIMIT_RPM=-1|RATE_LIMIT_RPM'; do

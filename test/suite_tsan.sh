@@ -3,9 +3,12 @@
 #
 #   1. The slot limiter's unit test (test/engine/slot_limiter_test.cpp) built with -fsanitize=thread
 #      (build/slot-limiter-tsan).
+#   1b. The rate limiter's and the live settings' unit tests with -fsanitize=thread
+#      (build/concurrency-tsan).
 #   2. The whole server built with -fsanitize=thread (build/llm-mock-server-tsan, 4 workers):
 #      keep-alive load with 503s, new connections, client aborts, /health and /metrics read
-#      from every worker, then SIGTERM while requests are held (the drain). Any
+#      from every worker, rate limits (RATE_LIMIT_TPM), 30 PATCHes of /admin/config and a
+#      repeating scenario, then SIGTERM while requests are held (the drain). Any
 #      "WARNING: ThreadSanitizer" in its log fails.
 #   3. Zero allocations on the request path: build/llm-mock-server-alloc (the optimised server
 #      plus test/alloc_check.cpp, which counts malloc & co. and prints the count on SIGUSR2).
@@ -47,11 +50,25 @@ else
     fail "tsan: slot limiter unit test" "build/slot-limiter-tsan not built"
 fi
 
-# ---- 2. the server under TSan: load, aborts, stats readers, drain -----------------------------
+# ---- 1b. the rate limiter's and the live settings' unit tests under TSan -------------------------
+if [ -x build/concurrency-tsan ]; then
+    printf 'race:Catch::\n' >"$T/catch.supp"
+    out=$(TSAN_OPTIONS="suppressions=$T/catch.supp" build/concurrency-tsan 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ] && ! grep -q 'WARNING: ThreadSanitizer' <<<"$out" && grep -q '^All tests passed' <<<"$out"; then
+        pass "tsan: rate limiter and live settings unit tests: $(grep '^All tests passed' <<<"$out"), no race"
+    else
+        fail "tsan: rate limiter and live settings unit tests" "exit $rc: $(grep -m 3 -E 'WARNING|SUMMARY|failed' <<<"$out" | tr '\n' ' ')"
+    fi
+else
+    fail "tsan: rate limiter and live settings unit tests" "build/concurrency-tsan not built"
+fi
+
+# ---- 2. the server under TSan: load, aborts, stats readers, live changes, drain ---------------
 if [ ! -x build/llm-mock-server-tsan ]; then
     fail "tsan: server" "build/llm-mock-server-tsan not built"
-elif launch tsan build/llm-mock-server-tsan -- --worker-threads 4 --response-delay-seconds 0.5 \
-    --max-concurrent 100 --shutdown-timeout-seconds 20; then
+elif launch tsan build/llm-mock-server-tsan env ADMIN_TOKEN=tsan RATE_LIMIT_TPM=100000000 -- --worker-threads 4 \
+    --response-delay-seconds 0.5 --max-concurrent 100 --shutdown-timeout-seconds 20; then
     wrk -t2 -c200 -d8s --timeout 10s -s bench/post.lua "$URL/v1/chat/completions" >"$T/wrk.txt" 2>&1 &
     wpid=$!
     PIDS+=("$wpid")
@@ -64,7 +81,13 @@ elif launch tsan build/llm-mock-server-tsan -- --worker-threads 4 --response-del
                 "$URL/v1/chat/completions" 2>/dev/null &  # gives up while held: a client abort
             curl -s -m 2 -o /dev/null "$URL/metrics"
             curl -s -m 2 -o /dev/null "$URL/health"
+            # Live changes while every worker answers (the snapshots' swap and reclamation).
+            curl -s -m 2 -o /dev/null -X PATCH -H 'Authorization: Bearer tsan' \
+                -d "{\"RESPONSE_DELAY_SECONDS\":\"0.$((i % 5 + 1))\",\"MAX_CONCURRENT\":$((90 + i))}" "$URL/admin/config"
         done
+        curl -s -m 2 -o /dev/null -X POST -H 'Authorization: Bearer tsan' \
+            -d '{"name":"t","repeat":true,"phases":[{"name":"a","duration":"300ms","ramp":{"ITL_SECONDS":[0.01,0.05]}},{"name":"b","duration":"200ms","set":{"RESPONSE_DELAY_SECONDS":"0.2"}}]}' \
+            "$URL/admin/scenario"
         wait
     ) &
     lpid=$!
@@ -92,7 +115,7 @@ elif launch tsan build/llm-mock-server-tsan -- --worker-threads 4 --response-del
     wait 2>/dev/null
     n=$(grep -c 'WARNING: ThreadSanitizer' "$SRV_LOG")
     if [ "$n" -eq 0 ]; then
-        pass "tsan: no ThreadSanitizer warning (load with 503s, aborts, /health and /metrics, drain)"
+        pass "tsan: no ThreadSanitizer warning (load with 503s, aborts, /health and /metrics, rate limits, live changes and a scenario, drain)"
     else
         fail "tsan: no ThreadSanitizer warning" "$n warnings: $(grep -m 1 -A 8 'WARNING: ThreadSanitizer' "$SRV_LOG" | tr '\n' ' ' | head -c 900)"
     fi

@@ -21,6 +21,7 @@
 #include "engine/http_response.hpp"
 #include "engine/server.hpp"
 #include "service/live_config.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/route_table.hpp"
 
 namespace lms {
@@ -87,7 +88,7 @@ private:
     [[nodiscard]] uint64_t logprob_seed() const noexcept;
     [[nodiscard]] bool key_accepted(const http_parser& p, const char* bytes, bool& missing) const noexcept;
     [[nodiscard]] static std::string_view api_key(const http_parser& p, const char* bytes) noexcept;
-    void rate_limit_lines(out_buf& h, const dialect& d, uint64_t key, uint64_t now_ns) const noexcept;
+    void rate_limit_lines(out_buf& h, const dialect& d, const answer_cursor& cur, uint64_t now_ns) noexcept;
     void render_rate_limits(out_buf& b, uint64_t now_ns) const noexcept;
     // A request the rate limits refuse: its 429 in the dialect's words, with retry-after.
     void rate_limited(const exchange_context& x, const dialect& d, answer_cursor& cur, reply& out,
@@ -127,6 +128,7 @@ private:
         size_t rid_off = 0;   // OpenAI: where the request id's digits go in the cached head; 0: not cached
         bool keep_alive = false;
         bool dashscope = false;
+        bool rated = false;
         uint8_t id_len = 0;
         uint8_t model_len = 0;
         char model[answer_cursor::MODEL_MAX];
@@ -157,6 +159,10 @@ private:
     live_snapshot own_;
     const live_snapshot* snap_ = &own_;
     uint64_t generation_ = 0;  // snap_'s when the derived header lines were last built
+    // The last admission's rate verdict, for the headers of an answer written in the same turn.
+    rate_verdict verdict_{};
+    uint64_t verdict_for_ = ~uint64_t(0);  // its request (answer_cursor::id_n)
+    uint64_t verdict_ns_ = 0;
     uint64_t id_seed_;
     uint64_t id_counter_ = 0;
     answer_prefix prefix_;

@@ -9,6 +9,8 @@
 // the item's output_index: the same in every event and in response.completed, with no state.
 #include "dialects/openai_responses.hpp"
 
+#include <initializer_list>
+
 #include "answer/json_text.hpp"
 #include "answer/schema_json.hpp"
 #include "dialects/openai_error.hpp"
@@ -190,6 +192,19 @@ bool echo_field(out_buf& o, simdjson::dom::object body, std::string_view key, st
     return write_json(o, v);
 }
 
+// A run of fields echoed as sent (or their fallbacks), each preceded by a comma.
+struct echoed {
+    std::string_view key, fallback;
+};
+bool echo_fields(out_buf& o, simdjson::dom::object body, std::initializer_list<echoed> fields) noexcept {
+    bool ok = true;
+    for (const echoed& f : fields) {
+        o.append(',');
+        ok = echo_field(o, body, f.key, f.fallback) && ok;
+    }
+    return ok;
+}
+
 }  // namespace
 
 // The request fields a Response repeats, in the spec example's order (§2.2). Given fields are
@@ -204,10 +219,7 @@ void render_response_echo(out_buf& o, const generation_request& rq, bool brief) 
     } else {
         o.append("null");
     }
-    o.append(',');
-    ok = ok && echo_field(o, body, "parallel_tool_calls", "true");
-    o.append(',');
-    ok = ok && echo_field(o, body, "previous_response_id", "null");
+    ok = echo_fields(o, body, {{"parallel_tool_calls", "true"}, {"previous_response_id", "null"}}) && ok;
     o.append(",\"reasoning\":{");
     simdjson::dom::object reasoning;
     if (body["reasoning"].get(reasoning) == simdjson::SUCCESS) {
@@ -217,10 +229,8 @@ void render_response_echo(out_buf& o, const generation_request& rq, bool brief) 
     } else {
         o.append("\"effort\":null,\"summary\":null");
     }
-    o.append("},");
-    ok = ok && echo_field(o, body, "store", "true");
-    o.append(',');
-    ok = ok && echo_field(o, body, "temperature", "1.0");
+    o.append('}');
+    ok = echo_fields(o, body, {{"store", "true"}, {"temperature", "1.0"}}) && ok;
     o.append(',');
     simdjson::dom::element fmt;
     if (body["text"]["format"].get(fmt) == simdjson::SUCCESS && !fmt.is_null()) {

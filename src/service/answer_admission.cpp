@@ -157,6 +157,9 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         const uint64_t key = rate_key_hash(api_key(p, bytes));
         const rate_verdict v = limits->admit(key, uint64_t(plan.prompt_tokens) + out_tokens, x.now_ns);
         cur.rate_key = key;
+        verdict_ = v;  // the headers of an answer written now say this; later ones ask state()
+        verdict_for_ = cur.id_n;
+        verdict_ns_ = x.now_ns;
         if (v.early_retry) {
             worker_stats::bump(stats_.early_retries);
         }

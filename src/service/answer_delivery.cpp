@@ -66,8 +66,7 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
     }
     char idbuf[48];
     std::string_view id = answer_id(d, cur, idbuf);
-    // The cached head has no room for rate-limit lines (their values vary): those take the general path.
-    if (cur.original_body && cur.rate_key == 0 && original_answer(x, d, cur, id, from_timer, out)) {
+    if (cur.original_body && original_answer(x, d, cur, id, from_timer, out)) {
         return;
     }
     std::string_view model(cur.model, cur.model_len);
@@ -110,7 +109,8 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
     const std::string_view model(cur.model, cur.model_len);
     answer_prefix& a = prefix_;
     if (a.len == 0 || a.created != cur.created || a.date_sec != x.now_unix || a.keep_alive != x.keep_alive ||
-        a.id_len != id.size() || a.dashscope != d.dashscope || std::string_view(a.model, a.model_len) != model) {
+        a.id_len != id.size() || a.dashscope != d.dashscope || a.rated != (cur.rate_key != 0) ||
+        std::string_view(a.model, a.model_len) != model) {
         out_buf b(x.area, x.area_cap);
         render_chat_body(b, chat_reply{id, cur.created, model});
         const size_t tail = id.size() + ORIGINAL_BODY_TAIL.size();
@@ -128,7 +128,7 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
         std::memcpy(a.bytes, head, a.head_len);
         out_buf r(a.rest, sizeof a.rest);
         a.rid_off = 0;
-        if (!d.dashscope) {
+        if (!d.dashscope && cur.rate_key == 0) {
             // OpenAI's lines are fixed-length (x-request-id: req_ + the id's 32 hex digits, and
             // the CORS line): they are part of the cached head, with a slot for the digits.
             out_buf f(a.bytes + a.head_len, sizeof a.bytes - a.head_len);
@@ -155,6 +155,7 @@ bool answer_service::original_answer(const exchange_context& x, const dialect& d
         a.date_sec = x.now_unix;
         a.keep_alive = x.keep_alive;
         a.dashscope = d.dashscope;
+        a.rated = cur.rate_key != 0;  // rate-limit lines vary per answer: rendered each time, not cached
         a.id_len = uint8_t(id.size());
         std::memcpy(a.model, model.data(), model.size());
         a.model_len = cur.model_len;

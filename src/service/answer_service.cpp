@@ -342,7 +342,7 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
     }
     h.append(d.fixed_headers);
     if (cur.rate_key != 0) {
-        rate_limit_lines(h, d, cur.rate_key, now_ns);
+        rate_limit_lines(h, d, cur, now_ns);
     }
     h.append(cors_line());
     h.append(extra);
@@ -354,19 +354,36 @@ std::string_view answer_service::request_headers(const dialect& d, const answer_
 // one token bucket, which its input-tokens, output-tokens and tokens lines all state); a limit
 // that is off sends none of its lines, DashScope's compatible mode none at all unless
 // RATE_LIMIT_HEADERS_COMPAT.
-void answer_service::rate_limit_lines(out_buf& h, const dialect& d, uint64_t key, uint64_t now_ns) const noexcept {
+void answer_service::rate_limit_lines(out_buf& h, const dialect& d, const answer_cursor& cur,
+                                     uint64_t now_ns) noexcept {
     if (d.rate_headers == rate_header_style::dashscope && !cfg().rate_limit_headers_compat) {
         return;
     }
-    const rate_verdict v = srv_.rate->state(key, now_ns);
+    // Written in the admission's own turn (delay 0, a 429): where admit() left the key.
+    if (!(verdict_for_ == cur.id_n && verdict_ns_ == now_ns)) {
+        verdict_ = srv_.rate->state(cur.rate_key, now_ns);
+    }
+    const rate_verdict& v = verdict_;
+    auto line = [&h](std::string_view name, uint64_t value) {
+        h.append(name);
+        h.append_decimal(int64_t(value));
+        h.append("\r\n");
+    };
     if (d.rate_headers == rate_header_style::anthropic) {
-        auto lines = [&](std::string_view name, uint64_t limit, uint64_t remaining, uint64_t reset_ns) {
+        auto lines = [&](std::string_view family, uint64_t limit, uint64_t remaining, uint64_t reset_ns) {
             if (limit == 0) {
                 return;
             }
             const uint64_t reset_s = (uint64_t(int64_t(now_ns) + realtime_offset_ns_) + reset_ns + 999999999) / 1000000000;
-            h.format("anthropic-ratelimit-{}-limit: {}\r\nanthropic-ratelimit-{}-remaining: {}\r\n"
-                     "anthropic-ratelimit-{}-reset: ", name, limit, name, remaining, name);
+            h.append("anthropic-ratelimit-");
+            h.append(family);
+            line("-limit: ", limit);
+            h.append("anthropic-ratelimit-");
+            h.append(family);
+            line("-remaining: ", remaining);
+            h.append("anthropic-ratelimit-");
+            h.append(family);
+            h.append("-reset: ");
             append_rfc3339(h, int64_t(reset_s));
             h.append("\r\n");
         };
@@ -377,16 +394,16 @@ void answer_service::rate_limit_lines(out_buf& h, const dialect& d, uint64_t key
         return;
     }
     if (v.limit_requests != 0) {
-        h.format("x-ratelimit-limit-requests: {}\r\n", v.limit_requests);
+        line("x-ratelimit-limit-requests: ", v.limit_requests);
     }
     if (v.limit_tokens != 0) {
-        h.format("x-ratelimit-limit-tokens: {}\r\n", v.limit_tokens);
+        line("x-ratelimit-limit-tokens: ", v.limit_tokens);
     }
     if (v.limit_requests != 0) {
-        h.format("x-ratelimit-remaining-requests: {}\r\n", v.remaining_requests);
+        line("x-ratelimit-remaining-requests: ", v.remaining_requests);
     }
     if (v.limit_tokens != 0) {
-        h.format("x-ratelimit-remaining-tokens: {}\r\n", v.remaining_tokens);
+        line("x-ratelimit-remaining-tokens: ", v.remaining_tokens);
     }
     if (v.limit_requests != 0) {
         h.append("x-ratelimit-reset-requests: ");
