@@ -75,6 +75,7 @@ TEST_CASE("live_config: readers on threads while one writer publishes") {
     std::atomic<uint64_t> torn{0};  // Catch2's assertions are not thread-safe: count, check after
 
     std::atomic<uint64_t> reads{0};
+    std::atomic<unsigned> reading{0};  // readers past their first read: the writer starts then
     std::vector<std::thread> readers;
     for (unsigned w = 0; w < 4; ++w) {
         readers.emplace_back([&, w] {
@@ -87,6 +88,9 @@ TEST_CASE("live_config: readers on threads while one writer publishes") {
                     torn.fetch_add(1);
                 }
                 last = s->generation;
+                if (n == 0) {
+                    reading.fetch_add(1);
+                }
                 if (++n % 64 == 0) {
                     live.quiesce(w);
                 }
@@ -94,6 +98,9 @@ TEST_CASE("live_config: readers on threads while one writer publishes") {
             live.quiesce(w);
             reads.fetch_add(n);
         });
+    }
+    while (reading.load() < 4) {
+        std::this_thread::yield();  // every reader is reading before the first change
     }
     config d = c;
     for (uint32_t g = 1; g <= 2000; ++g) {
@@ -117,6 +124,6 @@ TEST_CASE("live_config: readers on threads while one writer publishes") {
     }
     CHECK(live.kept() == 1);
     CHECK(torn.load() == 0);
-    CHECK(reads.load() > 0);
+    CHECK(reads.load() >= 4);
     CHECK(live.generation() == 2001);
 }
