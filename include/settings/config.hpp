@@ -149,4 +149,8 @@ using env_lookup = const char* (*)(const char* name);
 // nullptr and its text differs from base's: what a running scenario imposes.
 [[nodiscard]] std::string settings_json(const config& base, const config* effective);
 
+// Appends s to out as a JSON string, quotes included (control bytes as \u00XX, bytes that are not
+// well-formed UTF-8 as U+FFFD, so the document always parses). Admin path: it may allocate.
+void append_json_string(std::string& out, std::string_view s);
+
 }  // namespace lms

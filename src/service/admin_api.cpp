@@ -22,19 +22,11 @@ std::string error_json(int status, std::string_view message, std::string_view pa
     return std::string(o.view());
 }
 
+// s as a JSON string (quotes included).
 std::string json_string(std::string_view s) {
-    std::string o = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            o += '\\';
-            o += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            o += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-            o += c;
-        }
-    }
-    return o + "\"";
+    std::string o;
+    append_json_string(o, s);
+    return o;
 }
 
 // The scenario's values were checked against the live settings when it was loaded.

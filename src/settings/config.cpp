@@ -367,56 +367,6 @@ std::string_view written_text(const config& c, const setting& s) noexcept {
 
 void derive(config& c) noexcept { c.delay_ms = uint64_t(c.delay_model.mean() * 1000 + 0.5); }
 
-// A JSON string (RFC 8259 section 7): quote and backslash escaped, control bytes and DEL as
-// backslash-u00XX, and every byte that is not part of well-formed UTF-8 (environment values
-// need not be) as the replacement character U+FFFD, escaped, so the document always parses.
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto b = uint8_t(s[i]);
-        if (b < 0x80) {
-            if (b == '"' || b == '\\') {
-                out += '\\';
-                out += char(b);
-            } else if (b < 0x20 || b == 0x7f) {
-                out += fmt::format("\\u{:04x}", b);
-            } else {
-                out += char(b);
-            }
-            ++i;
-            continue;
-        }
-        // Well-formed sequences (Unicode 15, table 3-7): the second byte's range depends on the
-        // first, which rules out overlong forms, surrogates and code points past U+10FFFF.
-        size_t len = 0;
-        uint8_t lo = 0x80, hi = 0xbf;
-        if (b >= 0xc2 && b <= 0xdf) {
-            len = 2;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            len = 3;
-            lo = b == 0xe0 ? 0xa0 : 0x80;
-            hi = b == 0xed ? 0x9f : 0xbf;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            len = 4;
-            lo = b == 0xf0 ? 0x90 : 0x80;
-            hi = b == 0xf4 ? 0x8f : 0xbf;
-        }
-        bool ok = len != 0 && i + len <= s.size();
-        for (size_t k = 1; ok && k < len; ++k) {
-            const auto c = uint8_t(s[i + k]);
-            ok = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xbf);
-        }
-        if (ok) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out += "\\ufffd";
-            ++i;
-        }
-    }
-    out += '"';
-}
 
 // The settings whose values are keys: GET /admin/config says "(hidden)" for them when set.
 bool secret_setting(const setting& s) noexcept {
@@ -472,6 +422,57 @@ void append_parsed(std::string& out, const setting& s, const config& c) {
 }
 
 }  // namespace
+
+// A JSON string (RFC 8259 section 7): quote and backslash escaped, control bytes and DEL as
+// backslash-u00XX, and every byte that is not part of well-formed UTF-8 (environment values
+// need not be) as the replacement character U+FFFD, escaped, so the document always parses.
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto b = uint8_t(s[i]);
+        if (b < 0x80) {
+            if (b == '"' || b == '\\') {
+                out += '\\';
+                out += char(b);
+            } else if (b < 0x20 || b == 0x7f) {
+                out += fmt::format("\\u{:04x}", b);
+            } else {
+                out += char(b);
+            }
+            ++i;
+            continue;
+        }
+        // Well-formed sequences (Unicode 15, table 3-7): the second byte's range depends on the
+        // first, which rules out overlong forms, surrogates and code points past U+10FFFF.
+        size_t len = 0;
+        uint8_t lo = 0x80, hi = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf) {
+            len = 2;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            len = 3;
+            lo = b == 0xe0 ? 0xa0 : 0x80;
+            hi = b == 0xed ? 0x9f : 0xbf;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            len = 4;
+            lo = b == 0xf0 ? 0x90 : 0x80;
+            hi = b == 0xf4 ? 0x8f : 0xbf;
+        }
+        bool ok = len != 0 && i + len <= s.size();
+        for (size_t k = 1; ok && k < len; ++k) {
+            const auto c = uint8_t(s[i + k]);
+            ok = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xbf);
+        }
+        if (ok) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += "\\ufffd";
+            ++i;
+        }
+    }
+    out += '"';
+}
 
 bool parse_seconds_ms(std::string_view text, uint64_t& ms) {
     // Digits, optionally '.' and more digits; at most 9 integer digits (31 years).
