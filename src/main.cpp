@@ -158,18 +158,16 @@ int run(int argc, char** argv) {
             log(err);
             return 1;
         }
-        if (cfg.rate_limit_max_keys < RATE_MIN_KEYS) {
-            log(fmt::format("RATE_LIMIT_MAX_KEYS: at least {} (got {})", RATE_MIN_KEYS, cfg.rate_limit_max_keys));
-            return 1;
-        }
-        const bool wanted = global.rpm != 0 || global.tpm != 0 || !tiers.empty();
-        if (wanted && !limits.init(cfg.rate_limit_max_keys, global, tiers, err)) {
+        static_assert(CONFIG_RATE_MIN_KEYS == RATE_MIN_KEYS, "parse_config checks the rate limiter's minimum");
+        // Always: RATE_LIMIT_RPM / RATE_LIMIT_TPM may be turned on live. The table is calloc'd
+        // address space; the pages no key touches cost no memory.
+        if (!limits.init(cfg.rate_limit_max_keys, global, tiers, err)) {
             constexpr std::string_view OWN = "rate limiter: ";
             log("RATE_LIMIT_MAX_KEYS: " + (err.rfind(OWN, 0) == 0 ? err.substr(OWN.size()) : err));
             return 1;
         }
+        srv.rate = &limits;
         if (limits.enabled()) {
-            srv.rate = &limits;
             log(fmt::format("rate limits per key: {} requests/min, {} tokens/min, {} tiers, {} keys at most", global.rpm,
                             global.tpm, tiers.size(), cfg.rate_limit_max_keys));
         }

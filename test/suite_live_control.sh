@@ -102,6 +102,30 @@ EOF
     wait "$HELD"
     eq "MAX_CONCURRENT: the held request was answered" "$(cat "$T/held.code")" 200
     eq "MAX_CONCURRENT: /health shows the new limit" "$(curl -s "$URL/health" | jq -r .max_concurrent_requests)" 2
+    # Rate limits live: off at startup, turned on (3 a minute), raised, then off again.
+    code() { curl -s -m 5 -o /dev/null -w '%{http_code}' --data-binary "@$T/chat.json" -H "Authorization: Bearer $1" "$URL$CHAT"; }
+    admin "$T/r0" PATCH /admin/config '{"MAX_CONCURRENT":"100","RESPONSE_DELAY_SECONDS":"0","RATE_LIMIT_RPM":3}' "${AUTH[@]}"
+    eq "rate limits live: RATE_LIMIT_RPM turned on from 0" "$CODE|$(j "$T/r0.body" .changed | grep -c RATE_LIMIT_RPM)" "200|1"
+    codes="$(code sk-a) $(code sk-a) $(code sk-a) $(code sk-a) $(code sk-b)"
+    eq "rate limits live: 3 pass, the 4th is 429, another key passes" "$codes" "200 200 200 429 200"
+    req "$T/r1" --data-binary "@$T/chat.json" -H 'Authorization: Bearer sk-c' "$URL$CHAT"
+    eq "rate limits live: the limit in the headers" "$(hdr "$T/r1.hdr" x-ratelimit-limit-requests)" 3
+    eq "rate limits live: /v1/mock/rate-limits says enabled, rpm 3" \
+        "$(curl -s "$URL/v1/mock/rate-limits" | jq -r '"\(.enabled) \(.rpm)"')" "true 3"
+    admin "$T/r2" PATCH /admin/config '{"RATE_LIMIT_RPM":"300"}' "${AUTH[@]}"
+    # sk-a had used its whole 3: it has used its whole 300 too (a bucket keeps its share of the window).
+    eq "rate limits live: raised to 300, an exhausted key stays exhausted in share" "$(code sk-a)" 429
+    req "$T/r3" --data-binary "@$T/chat.json" -H 'Authorization: Bearer sk-c' "$URL$CHAT"
+    rem=$(hdr "$T/r3.hdr" x-ratelimit-remaining-requests)
+    check "rate limits live: a key that used 1 of 3 has 2/3 of 300 left, less this one (199, plus the refill; got $rem)" \
+        "$CODE|$(hdr "$T/r3.hdr" x-ratelimit-limit-requests)|$rem" \
+        awk -v c="$CODE" -v l="$(hdr "$T/r3.hdr" x-ratelimit-limit-requests)" -v r="$rem" 'BEGIN {exit !(c == 200 && l == 300 && r >= 199 && r <= 205)}'
+    admin "$T/r4" PATCH /admin/config '{"RATE_LIMIT_RPM":0}' "${AUTH[@]}"
+    eq "rate limits live: turned off, the exhausted key passes, no headers" \
+        "$(code sk-a)|$(curl -s -D - -o /dev/null --data-binary "@$T/chat.json" -H 'Authorization: Bearer sk-a' "$URL$CHAT" | grep -ci x-ratelimit)" "200|0"
+    eq "rate limits live: /v1/mock/rate-limits says disabled" "$(curl -s "$URL/v1/mock/rate-limits" | jq -r .enabled)" false
+    admin "$T/r5" PATCH /admin/config '{"RATE_LIMIT_MAX_KEYS":"32"}' "${AUTH[@]}"
+    eq "rate limits live: RATE_LIMIT_MAX_KEYS needs a restart" "$CODE|$(j "$T/r5.body" .error.message | grep -c 'needs a restart')" "400|1"
     if command -v promtool >/dev/null; then
         curl -s "$URL/metrics" >"$T/metrics.txt"
         check "promtool check metrics: clean" "$(promtool check metrics <"$T/metrics.txt" 2>&1 | head -n 3 | tr '\n' ' ')" \

@@ -241,7 +241,7 @@ fi
 
 # ---- settings refused at startup -----------------------------------------------------------------
 for bad in 'RATE_LIMIT_KEYS=sk-x:rpm=abc|RATE_LIMIT_KEYS: "sk-x:rpm=abc": rpm must be an unsigned integer' \
-    'RATE_LIMIT_MAX_KEYS=15|RATE_LIMIT_MAX_KEYS: ' 'RATE_LIMIT_RPM=-1|RATE_LIMIT_RPM'; do
+    'RATE_LIMIT_MAX_KEYS=15|invalid RATE_LIMIT_MAX_KEYS="15": expected a whole number from 16' 'RATE_LIMIT_RPM=-1|RATE_LIMIT_RPM'; do
     setting=${bad%%|*}
     want=${bad#*|}
     out=$(env "$setting" timeout 5 "$BIN" --port 0 2>&1)

@@ -41,7 +41,8 @@ struct server {
     std::string_view text;           // the answer text (original or CONTENT_TEXT)
     uint32_t text_tokens = 1;        // its length in tokens
     std::atomic<bool> draining{false};
-    // The per-key rate limits (RATE_LIMIT_*), shared by every worker; null when none is on.
+    // The per-key rate limits (RATE_LIMIT_*), shared by every worker; main always sets it (the
+    // global limits may be turned on live): enabled() says whether any limit is on.
     rate_limiter* rate = nullptr;
     // The settings the answers follow, changed live (ADMIN_TOKEN, SCENARIO_FILE); main sets both
     // before the workers start. cfg above stays the startup settings (what cannot change).

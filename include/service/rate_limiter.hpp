@@ -2,9 +2,9 @@
 // rate_limiter: per-API-key request and token limits the way OpenAI applies them (RPM, TPM),
 // and the pure formatting of the rate-limit response headers.
 //
-// Level 0. One rate_limiter is shared by every worker: admit(), busiest() and key_count() may
-// be called from any thread at once; init() only at startup, before the workers run, and never
-// again while they do. Time is always an argument (monotonic nanoseconds), never read here, so
+// Level 0. One rate_limiter is shared by every worker: admit(), state(), busiest(),
+// key_count() and set_global() may be called from any thread at once; init() only at startup,
+// before the workers run, and never again while they do. Time is always an argument (monotonic nanoseconds), never read here, so
 // the module is tested with a fake clock. No syscalls after init; no allocation after init
 // (init allocates the whole table once with calloc, so pages no key touched cost no RSS).
 //
@@ -13,6 +13,13 @@
 // scaled by L (a 128-bit count of ns x L), so a unit costs exactly 60 s / L and no rounding
 // ever lets through more than L per 60 s: a full bucket of L passes at one instant, the next
 // unit exactly 60/L s later.
+//
+// Live limits: set_global() changes the global limits while the workers run (PATCH
+// /admin/config, a scenario). Every bucket that follows them (every key that is not a tier,
+// the overflow bucket, and the limit a tier left out) takes the new limit at its next use,
+// under its own lock, keeping how far it is from full as a share of the window: a key that had
+// used half its old limit has half its new one left (its theoretical arrival time in ns is
+// kept; only the scale changes). A limit turned on starts full; a limit turned off is gone.
 //
 // Keys: only a 64-bit hash of a key is ever kept (rate_key_hash). The table holds exactly
 // max_keys distinct keys; a key past capacity shares the overflow bucket (one bucket with the
@@ -46,10 +53,16 @@ struct rate_limits {
     uint64_t tpm = 0;  // tokens per minute; 0: off
 };
 
-// A key with its own limits (both set: the parser fills one the spec leaves out from global).
+// Which of a bucket's limits are the global ones (and follow set_global).
+constexpr uint8_t RATE_FOLLOW_RPM = 1;
+constexpr uint8_t RATE_FOLLOW_TPM = 2;
+
+// A key with its own limits (both set: the parser fills one the spec leaves out from global,
+// and marks it in follows, so that it follows the global limit when that changes live).
 struct rate_tier {
     uint64_t key_hash;
     rate_limits limits;
+    uint8_t follows = 0;  // RATE_FOLLOW_* bits
 };
 
 // too_large: the tokens asked exceed the key's whole TPM; it can never pass (no retry).
@@ -91,7 +104,16 @@ public:
                             std::string& err);
 
     // True when any limit is on anywhere (the global limits or a tier's); false before init.
-    [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+    // May change with set_global (a relaxed load: the admission's cheap test).
+    [[nodiscard]] bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
+
+    // The live change of the global limits (RATE_LIMIT_RPM / RATE_LIMIT_TPM): the buckets
+    // that follow them take the new limits at their next use (see the top of this file).
+    // False (nothing changes) before init. Any thread; no allocation.
+    bool set_global(rate_limits global) noexcept;
+    [[nodiscard]] rate_limits global() const noexcept {
+        return {global_rpm_.load(std::memory_order_relaxed), global_tpm_.load(std::memory_order_relaxed)};
+    }
 
     // Charges one request and `tokens` tokens to the key at now_ns if both fit. Checked in
     // order: tokens above the key's whole TPM -> too_large; the request bucket ->
@@ -132,12 +154,14 @@ private:
     struct alignas(64) record {
         uint32_t lock;
         uint8_t observe_pending;  // a limited_* answer was given; the next request observes its wait
-        uint8_t unused[3];
+        uint8_t follows;          // RATE_FOLLOW_* bits: the limits that are the global ones
+        uint8_t unused[2];
         uint64_t key_hash;        // 0 until the inserting thread has written the record
         uint64_t rpm, tpm;
         unsigned __int128 tat_requests, tat_tokens;
         uint64_t told_at_ns, wait_until_ns;  // the last limited_* answer and the end of its wait
         uint64_t rate_limited, early_retries;
+        uint64_t rpm_offs, tpm_offs;  // the global limits' times turned off when this followed them
     };
     // The open-addressed index (linear probing, size a power of two >= 2 x max_keys). hash 0:
     // empty; rec 0: being inserted, REC_OVERFLOW: the key is past capacity, else record rec-1.
@@ -151,8 +175,12 @@ private:
 
     static void standing(rate_verdict& v, uint64_t rpm, uint64_t tpm, unsigned __int128 dreq,
                          unsigned __int128 dtok) noexcept;
-    record* locate(uint64_t h, bool insert, rate_limits limits) noexcept;
-    record* claim(index_entry& e, uint64_t h, rate_limits limits) noexcept;
+    // Brings a record's followed limits up to the global ones (its lock held).
+    void follow(record& r) const noexcept;
+    [[nodiscard]] bool global_on() const noexcept { return global_on_.load(std::memory_order_relaxed); }
+    // With insert, a new key gets limits and follows (a tier's at init, the global ones after).
+    record* locate(uint64_t h, bool insert, rate_limits limits, uint8_t follows) noexcept;
+    record* claim(index_entry& e, uint64_t h, rate_limits limits, uint8_t follows) noexcept;
     record* resolve(index_entry& e) noexcept;
     record* overflow() noexcept;
     void release() noexcept;
@@ -162,9 +190,11 @@ private:
     record* records_ = nullptr;
     size_t mask_ = 0;      // index size - 1
     uint32_t max_keys_ = 0;
-    rate_limits global_{};
-    bool enabled_ = false;
-    bool global_on_ = false;
+    bool tiers_on_ = false;  // a tier has a limit of its own (fixed at init)
+    std::atomic<uint64_t> global_rpm_{0}, global_tpm_{0};
+    std::atomic<uint64_t> rpm_offs_{0}, tpm_offs_{0};  // times each global limit was turned off
+    std::atomic<bool> enabled_{false};
+    std::atomic<bool> global_on_{false};
     alignas(64) std::atomic<uint32_t> count_{0};  // records handed out; never above max_keys_
     std::atomic<bool> overflow_used_{false};
     mutable record overflow_{};
@@ -184,8 +214,8 @@ void append_rfc3339(out_buf& o, int64_t unix_seconds) noexcept;
 // Startup only. Parses RATE_LIMIT_KEYS, "sk-gold:rpm=6000,tpm=2000000;sk-free:rpm=3": entries
 // separated by ';' (empty entries skipped), each a key, ':' and comma-separated rpm=N / tpm=N
 // (unsigned decimal, 0 = off for that key); whitespace around every part is ignored. A limit an
-// entry leaves out is global's. Replaces out's contents with one tier per entry (the keys
-// hashed with rate_key_hash). On error returns false, out empty, and err naming the entry:
+// entry leaves out is global's, marked in the tier's follows (it follows set_global). Replaces
+// out's contents with one tier per entry (the keys hashed with rate_key_hash). On error returns false, out empty, and err naming the entry:
 // RATE_LIMIT_KEYS: "sk-x:rpm=abc": rpm must be an unsigned integer
 [[nodiscard]] bool parse_rate_limit_keys(std::string_view spec, rate_limits global, std::vector<rate_tier>& out,
                                          std::string& err);

@@ -29,6 +29,9 @@ namespace lms {
 // Rows in the settings table (src/settings/config.cpp); the build fails when the two disagree.
 inline constexpr size_t SETTING_COUNT = 52;
 
+// RATE_LIMIT_MAX_KEYS' minimum (service/rate_limiter's RATE_MIN_KEYS; main asserts they agree).
+inline constexpr uint32_t CONFIG_RATE_MIN_KEYS = 16;
+
 enum class retry_hint : uint8_t { none, yes, no };  // x-should-retry on overload 503s
 enum class content_mode : uint8_t { original, echo, text };
 

@@ -140,6 +140,12 @@ bool parse_latency_model(std::string_view text, latency_model& out, std::string&
         why = "at most 1e9 seconds";
         return false;
     }
+    // The mean is what RESPONSE_DELAY_SECONDS' plain delay and the shutdown timeout derive
+    // from: lognormal:1,40 has parameters in range and a mean of e^800 s (infinite).
+    if (!(m.mean() <= MAX_SECONDS)) {
+        why = "a mean of at most 1e9 seconds (lognormal's is MEDIAN x e^(SIGMA^2 / 2))";
+        return false;
+    }
     out = m;
     return true;
 }

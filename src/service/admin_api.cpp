@@ -10,6 +10,7 @@
 #include "dialects/openai_error.hpp"
 #include "engine/clock.hpp"
 #include "engine/server.hpp"
+#include "service/rate_limiter.hpp"
 
 namespace lms {
 
@@ -109,6 +110,10 @@ bool admin_api::publish_locked(const config& base, uint64_t now_ns, std::string&
     // and refuses new ones until usage is below.
     if (effective.max_concurrent != 0) {
         srv_.slots.set_limit(effective.max_concurrent);
+    }
+    // The rate limits: each key's bucket takes the new global limits at its next use.
+    if (srv_.rate != nullptr) {
+        (void)srv_.rate->set_global({effective.rate_limit_rpm, effective.rate_limit_tpm});
     }
     return true;
 }

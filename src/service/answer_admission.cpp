@@ -77,7 +77,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     // The slot first: a full server answers 503 in microseconds, without parsing the body. With
     // rate limits on, the limits come first (a rate-limited request never holds a slot), and
     // they need the body's tokens: the slot is taken once they pass.
-    rate_limiter* const limits = srv_.rate;
+    rate_limiter* const limits = srv_.rate != nullptr && srv_.rate->enabled() ? srv_.rate : nullptr;
     bool holding = false;
     if (limits == nullptr) {
         if (!srv_.slots.try_acquire()) {

@@ -423,8 +423,8 @@ void answer_service::rate_limit_lines(out_buf& h, const dialect& d, const answer
 void answer_service::render_rate_limits(out_buf& b, uint64_t now_ns) const noexcept {
     const config& c = cfg();
     b.format("{{\"enabled\":{},\"rpm\":{},\"tpm\":{},\"max_keys\":{},\"key_count\":{},\"keys\":[",
-             srv_.rate != nullptr ? "true" : "false", c.rate_limit_rpm, c.rate_limit_tpm, c.rate_limit_max_keys,
-             srv_.rate != nullptr ? srv_.rate->key_count() : 0);
+             srv_.rate != nullptr && srv_.rate->enabled() ? "true" : "false", c.rate_limit_rpm, c.rate_limit_tpm,
+             c.rate_limit_max_keys, srv_.rate != nullptr ? srv_.rate->key_count() : 0);
     if (srv_.rate != nullptr) {
         rate_limiter::key_row rows[100];
         const size_t n = srv_.rate->busiest(rows, 100, now_ns);

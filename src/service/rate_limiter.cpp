@@ -154,9 +154,13 @@ void rate_limiter::release() noexcept {
     records_ = nullptr;
     mask_ = 0;
     max_keys_ = 0;
-    global_ = {};
-    enabled_ = false;
-    global_on_ = false;
+    tiers_on_ = false;
+    global_rpm_.store(0, std::memory_order_relaxed);
+    global_tpm_.store(0, std::memory_order_relaxed);
+    rpm_offs_.store(0, std::memory_order_relaxed);
+    tpm_offs_.store(0, std::memory_order_relaxed);
+    enabled_.store(false, std::memory_order_relaxed);
+    global_on_.store(false, std::memory_order_relaxed);
     count_.store(0, std::memory_order_relaxed);
     overflow_used_.store(false, std::memory_order_relaxed);
     overflow_ = record{};
@@ -190,22 +194,82 @@ bool rate_limiter::init(size_t max_keys, rate_limits global, const std::vector<r
     records_ = reinterpret_cast<record*>(base + entries * sizeof(index_entry));
     mask_ = entries - 1;
     max_keys_ = uint32_t(max_keys);
-    global_ = global;
-    global_on_ = global.rpm != 0 || global.tpm != 0;
-    enabled_ = global_on_;
     overflow_.rpm = global.rpm;
     overflow_.tpm = global.tpm;
+    overflow_.follows = RATE_FOLLOW_RPM | RATE_FOLLOW_TPM;
     for (const rate_tier& t : tiers) {
-        if (t.key_hash == 0 || locate(t.key_hash, false, {}) != nullptr) {
+        if (t.key_hash == 0 || locate(t.key_hash, false, {}, 0) != nullptr) {
             release();
             err = t.key_hash == 0 ? "rate limiter: a key hash of 0 (rate_key_hash never gives 0)"
                                   : "rate limiter: a key with its own limits is given twice";
             return false;
         }
-        (void)locate(t.key_hash, true, t.limits);  // fits: tiers.size() <= max_keys
-        enabled_ = enabled_ || t.limits.rpm != 0 || t.limits.tpm != 0;
+        (void)locate(t.key_hash, true, t.limits, t.follows);  // fits: tiers.size() <= max_keys
+        // A limit a tier takes from the global ones is on exactly when the global one is.
+        tiers_on_ = tiers_on_ || (t.limits.rpm != 0 && (t.follows & RATE_FOLLOW_RPM) == 0) ||
+                    (t.limits.tpm != 0 && (t.follows & RATE_FOLLOW_TPM) == 0);
     }
+    (void)set_global(global);
     return true;
+}
+
+bool rate_limiter::set_global(rate_limits global) noexcept {
+    if (mem_ == nullptr) {
+        return false;
+    }
+    // A limit turned off counts first: a bucket that sees the count change starts full, even
+    // if it was not used while the limit was off (and so never saw it at 0).
+    if (global.rpm == 0 && global_rpm_.load(std::memory_order_relaxed) != 0) {
+        rpm_offs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (global.tpm == 0 && global_tpm_.load(std::memory_order_relaxed) != 0) {
+        tpm_offs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    global_rpm_.store(global.rpm, std::memory_order_relaxed);
+    global_tpm_.store(global.tpm, std::memory_order_relaxed);
+    const bool on = global.rpm != 0 || global.tpm != 0;
+    global_on_.store(on, std::memory_order_relaxed);
+    enabled_.store(on || tiers_on_, std::memory_order_relaxed);
+    return true;
+}
+
+namespace {
+
+// A bucket's theoretical arrival time scaled by limit `from`, rescaled to limit `to`: the same
+// instant in ns (to the ns below), so the bucket keeps its distance from full as a share of the
+// window. A limit turned on (from 0) starts full (0), as does one turned off.
+u128 rescale(u128 tat, uint64_t from, uint64_t to) noexcept {
+    if (from == 0 || to == 0) {
+        return 0;
+    }
+    return tat / from * to;  // tat / from < 2^64 (an instant in ns): the product fits in 128 bits
+}
+
+}  // namespace
+
+void rate_limiter::follow(record& r) const noexcept {
+    if ((r.follows & RATE_FOLLOW_RPM) != 0) {
+        const uint64_t l = global_rpm_.load(std::memory_order_relaxed);
+        const uint64_t offs = rpm_offs_.load(std::memory_order_relaxed);
+        if (offs != r.rpm_offs) {
+            r.tat_requests = 0;  // off since it last looked: a limit turned on starts full
+            r.rpm_offs = offs;
+        } else if (l != r.rpm) {
+            r.tat_requests = rescale(r.tat_requests, r.rpm, l);
+        }
+        r.rpm = l;
+    }
+    if ((r.follows & RATE_FOLLOW_TPM) != 0) {
+        const uint64_t l = global_tpm_.load(std::memory_order_relaxed);
+        const uint64_t offs = tpm_offs_.load(std::memory_order_relaxed);
+        if (offs != r.tpm_offs) {
+            r.tat_tokens = 0;
+            r.tpm_offs = offs;
+        } else if (l != r.tpm) {
+            r.tat_tokens = rescale(r.tat_tokens, r.tpm, l);
+        }
+        r.tpm = l;
+    }
 }
 
 rate_limiter::record* rate_limiter::overflow() noexcept {
@@ -226,7 +290,7 @@ rate_limiter::record* rate_limiter::resolve(index_entry& e) noexcept {
     return r == REC_OVERFLOW ? overflow() : &records_[r - 1];
 }
 
-rate_limiter::record* rate_limiter::claim(index_entry& e, uint64_t h, rate_limits limits) noexcept {
+rate_limiter::record* rate_limiter::claim(index_entry& e, uint64_t h, rate_limits limits, uint8_t follows) noexcept {
     uint32_t n = count_.load(std::memory_order_relaxed);
     do {
         if (n >= max_keys_) {
@@ -244,6 +308,9 @@ rate_limiter::record* rate_limiter::claim(index_entry& e, uint64_t h, rate_limit
         r.key_hash = h;
         r.rpm = limits.rpm;
         r.tpm = limits.tpm;
+        r.follows = follows;
+        r.rpm_offs = rpm_offs_.load(std::memory_order_relaxed);
+        r.tpm_offs = tpm_offs_.load(std::memory_order_relaxed);
     }
     std::atomic_ref<uint32_t>(e.rec).store(n + 1, std::memory_order_release);
     return &r;
@@ -251,7 +318,7 @@ rate_limiter::record* rate_limiter::claim(index_entry& e, uint64_t h, rate_limit
 
 // The key's record; nullptr when it is not in the table and insert is false. With insert, a
 // key that does not fit gets the overflow record.
-rate_limiter::record* rate_limiter::locate(uint64_t h, bool insert, rate_limits limits) noexcept {
+rate_limiter::record* rate_limiter::locate(uint64_t h, bool insert, rate_limits limits, uint8_t follows) noexcept {
     size_t i = h & mask_;
     for (size_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
         index_entry& e = index_[i];
@@ -272,7 +339,7 @@ rate_limiter::record* rate_limiter::locate(uint64_t h, bool insert, rate_limits 
                     return overflow();
                 }
             } else if (slot.compare_exchange_strong(cur, h, std::memory_order_acq_rel, std::memory_order_acquire)) {
-                return claim(e, h, limits);
+                return claim(e, h, limits, follows);
             }
             // cur: the hash that got to this entry first
         }
@@ -300,17 +367,18 @@ void rate_limiter::standing(rate_verdict& v, uint64_t rpm, uint64_t tpm, u128 dr
 
 rate_verdict rate_limiter::state(uint64_t key_hash, uint64_t now_ns) noexcept {
     rate_verdict v;
-    if (!enabled_) {
+    if (!enabled()) {
         return v;
     }
-    record* r = key_hash == 0 ? nullptr : locate(key_hash, false, global_);
+    record* r = key_hash == 0 ? nullptr : locate(key_hash, false, {}, 0);
     if (r == nullptr) {
-        if (!global_on_) {
+        if (!global_on()) {
             return v;  // not a tier and no global limit
         }
         r = &overflow_;  // past capacity (or key 0): the shared bucket
     }
     record_guard g(*r);
+    follow(*r);
     const uint64_t rpm = r->rpm;
     const uint64_t tpm = r->tpm;
     standing(v, rpm, tpm, rpm != 0 ? debt_of(r->tat_requests, now_ns, rpm) : 0,
@@ -321,14 +389,17 @@ rate_verdict rate_limiter::state(uint64_t key_hash, uint64_t now_ns) noexcept {
 rate_verdict rate_limiter::admit(uint64_t key_hash, uint64_t tokens, uint64_t now_ns) noexcept {
     rate_verdict v;
     v.requested_tokens = tokens;
-    if (!enabled_) {
+    if (!enabled()) {
         return v;
     }
-    record* r = key_hash == 0 ? (global_on_ ? overflow() : nullptr) : locate(key_hash, global_on_, global_);
+    const bool global_limits = global_on();
+    record* r = key_hash == 0 ? (global_limits ? overflow() : nullptr)
+                              : locate(key_hash, global_limits, global(), RATE_FOLLOW_RPM | RATE_FOLLOW_TPM);
     if (r == nullptr) {
         return v;  // not a tier and no global limit: nothing to keep
     }
     record_guard g(*r);
+    follow(*r);
     const uint64_t rpm = r->rpm;
     const uint64_t tpm = r->tpm;
     if (rpm == 0 && tpm == 0) {
@@ -394,7 +465,8 @@ size_t rate_limiter::busiest(key_row* out, size_t cap, uint64_t now_ns) const no
         }
         return a.key_hash < b.key_hash;
     };
-    auto snapshot = [now_ns](const record& r) {
+    auto snapshot = [this, now_ns](record& r) {
+        follow(r);
         key_row row{r.key_hash, r.rpm, r.tpm, 0, 0, r.rate_limited, r.early_retries};
         if (r.rpm != 0) {
             row.remaining_requests = remaining_of(debt_of(r.tat_requests, now_ns, r.rpm), r.rpm);
@@ -587,7 +659,8 @@ bool parse_rate_limit_keys(std::string_view spec, rate_limits global, std::vecto
                     return fail("key \"" + std::string(key) + "\" is given twice");
                 }
             }
-            out.push_back({h, lim});
+            const uint8_t follows = uint8_t((seen_rpm ? 0 : RATE_FOLLOW_RPM) | (seen_tpm ? 0 : RATE_FOLLOW_TPM));
+            out.push_back({h, lim, follows});
         }
         if (semi == spec.size()) {
             break;

@@ -169,11 +169,11 @@ const setting SETTINGS[] = {
     {"CORS_ALLOW_ORIGIN", kind::text, when::restart, "",
      "answer CORS preflights (OPTIONS) and add Access-Control-Allow-Origin with this value, e.g. * (empty: off)", 0,
      nullptr, nullptr, nullptr, nullptr, &config::cors_allow_origin},
-    {"RATE_LIMIT_RPM", kind::count, when::restart, "0",
+    {"RATE_LIMIT_RPM", kind::count, when::live, "0",
      "requests per minute per API key (token bucket, refilled continuously); past it a 429 with the provider's "
      "rate-limit headers (0: off)",
      1ull << 40, &U64<&config::rate_limit_rpm>},
-    {"RATE_LIMIT_TPM", kind::count, when::restart, "0",
+    {"RATE_LIMIT_TPM", kind::count, when::live, "0",
      "tokens per minute per API key (prompt estimate + max output tokens, charged at admission) (0: off)", 1ull << 40,
      &U64<&config::rate_limit_tpm>},
     {"RATE_LIMIT_KEYS", kind::text, when::restart, "",
@@ -183,7 +183,7 @@ const setting SETTINGS[] = {
     {"RATE_LIMIT_MAX_KEYS", kind::count_positive, when::restart, "65536",
      "keys the rate limiter tracks (its table, allocated at startup; at least 16); later keys share one bucket",
      1u << 20, &U64<&config::rate_limit_max_keys>},
-    {"RATE_LIMIT_HEADERS_COMPAT", kind::boolean, when::restart, "false",
+    {"RATE_LIMIT_HEADERS_COMPAT", kind::boolean, when::live, "false",
      "on /compatible-mode, send the x-ratelimit-* and retry-after headers too (DashScope sends none)", 0, nullptr,
      nullptr, nullptr, nullptr, nullptr, &config::rate_limit_headers_compat},
     {"EMBEDDING_DIMENSIONS", kind::count_positive, when::restart, "1536", "length of /v1/embeddings vectors", 8192,
@@ -283,10 +283,13 @@ bool apply_value(const setting& s, std::string_view who, std::string_view value,
     case kind::rate: {
         uint64_t milli;  // the decimal reader gives thousandths: "0.25" -> 250
         std::string_view digits = value;
-        if (!parse_seconds_ms(digits, milli) || double(milli) / 1000.0 > double(s.max)) {
+        // The syntax from the decimal reader, the range from the value as stored: 1.0004 rounds
+        // to 1.000 in thousandths, but is past 1.
+        const double v = std::strtod(std::string(value).c_str(), nullptr);
+        if (!parse_seconds_ms(digits, milli) || v > double(s.max)) {
             return bad(fmt::format("a number from 0 to {}, such as 0.1", s.max));
         }
-        c.*s.dbl = std::strtod(std::string(value).c_str(), nullptr);
+        c.*s.dbl = v;
         return true;
     }
     case kind::latency: {
@@ -566,6 +569,12 @@ bool finish_config(config& c, std::string& message) {
         c.models.find(",,") != std::string::npos || c.models.find_first_of(" \"\\") != std::string::npos) {
         message = fmt::format("invalid MODELS={:?}: expected comma-separated model names without spaces or quotes",
                               c.models);
+        return false;
+    }
+    // The rate limiter's RATE_MIN_KEYS (main asserts the two agree): the table's own minimum.
+    if (c.rate_limit_max_keys < CONFIG_RATE_MIN_KEYS) {
+        message = fmt::format("invalid RATE_LIMIT_MAX_KEYS=\"{}\": expected a whole number from {} to {}",
+                              c.rate_limit_max_keys, CONFIG_RATE_MIN_KEYS, 1u << 20);
         return false;
     }
     derive(c);

@@ -390,6 +390,129 @@ TEST_CASE("rate limiter: tiers have their own limits and count towards max_keys"
     CHECK(only->admit(free_, 0, 0).limit_tokens == 100);
 }
 
+TEST_CASE("rate limiter: set_global changes the limits live, keeping each bucket's share of the window") {
+    rate_limiter before;
+    CHECK_FALSE(before.set_global({5, 0}));  // before init: nothing to change
+    CHECK_FALSE(before.enabled());
+
+    auto rl = make(16, {10, 0});
+    const uint64_t k = rate_key_hash("sk-a");
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(rl->admit(k, 0, 0).outcome == rate_outcome::allowed);
+    }
+    CHECK(rl->state(k, 0).remaining_requests == 5);
+    // Half of 10 used: half of 100 is left (not 95: the debt is kept in time, not in units).
+    REQUIRE(rl->set_global({100, 0}));
+    CHECK(rl->global().rpm == 100);
+    rate_verdict v = rl->state(k, 0);
+    CHECK(v.limit_requests == 100);
+    CHECK(v.remaining_requests == 50);
+    CHECK(v.reset_requests_ns == 30 * S);  // still full again in 30 s
+    for (int i = 0; i < 50; ++i) {
+        REQUIRE(rl->admit(k, 0, 0).outcome == rate_outcome::allowed);
+    }
+    v = rl->admit(k, 0, 0);
+    CHECK(v.outcome == rate_outcome::limited_requests);
+    CHECK(v.retry_after_ns == 600 * MS);  // one unit of 100 per minute
+    // Lowered to 4 with the bucket empty: still empty, the next unit in 15 s (60 s / 4).
+    REQUIRE(rl->set_global({4, 0}));
+    v = rl->admit(k, 0, 0);
+    CHECK(v.outcome == rate_outcome::limited_requests);
+    CHECK(v.limit_requests == 4);
+    CHECK(v.retry_after_ns == 15 * S);
+    CHECK(rl->admit(k, 0, 15 * S).outcome == rate_outcome::allowed);
+    CHECK(rl->admit(k, 0, 15 * S).outcome == rate_outcome::limited_requests);
+
+    // A key that never came before the change starts with the new limit, full.
+    const uint64_t fresh = rate_key_hash("sk-fresh");
+    v = rl->admit(fresh, 0, 15 * S);
+    CHECK(v.limit_requests == 4);
+    CHECK(v.remaining_requests == 3);
+
+    // Turning the TPM on: every bucket starts full; turning the RPM off: gone.
+    REQUIRE(rl->set_global({0, 1000}));
+    v = rl->admit(k, 600, 15 * S);
+    CHECK(v.outcome == rate_outcome::allowed);
+    CHECK(v.limit_requests == 0);
+    CHECK(v.limit_tokens == 1000);
+    CHECK(v.remaining_tokens == 400);
+    CHECK(rl->admit(k, 600, 15 * S).outcome == rate_outcome::limited_tokens);
+
+    // Both off: enabled() says so, and admissions charge nothing.
+    REQUIRE(rl->set_global({0, 0}));
+    CHECK_FALSE(rl->enabled());
+    CHECK(rl->admit(k, 1'000'000, 15 * S).limit_tokens == 0);
+    // Back on: the bucket that was off starts full.
+    REQUIRE(rl->set_global({0, 1000}));
+    CHECK(rl->enabled());
+    CHECK(rl->admit(k, 1000, 15 * S).outcome == rate_outcome::allowed);
+}
+
+TEST_CASE("rate limiter: set_global from off inserts keys; tiers follow only the limits they left out") {
+    std::vector<rate_tier> tiers;
+    std::string err;
+    REQUIRE(parse_rate_limit_keys("sk-gold:rpm=5; sk-free:tpm=100", {0, 0}, tiers, err));
+    auto rl = make(16, {0, 0}, tiers);
+    const uint64_t gold = rate_key_hash("sk-gold");
+    const uint64_t free_ = rate_key_hash("sk-free");
+    CHECK(rl->admit(key(1), 0, 0).limit_requests == 0);
+    CHECK(rl->key_count() == 2);  // no global limit: other keys are not kept
+    REQUIRE(rl->set_global({2, 50}));
+    rate_verdict v = rl->admit(key(1), 10, 0);
+    CHECK(v.limit_requests == 2);
+    CHECK(v.limit_tokens == 50);
+    CHECK(rl->key_count() == 3);
+    v = rl->admit(gold, 10, 0);
+    CHECK(v.limit_requests == 5);  // its own
+    CHECK(v.limit_tokens == 50);   // the global one it left out
+    v = rl->admit(free_, 10, 0);
+    CHECK(v.limit_requests == 2);
+    CHECK(v.limit_tokens == 100);
+    REQUIRE(rl->set_global({0, 0}));
+    CHECK(rl->enabled());  // the tiers' own limits stay
+    v = rl->admit(gold, 10, 0);
+    CHECK(v.limit_requests == 5);
+    CHECK(v.limit_tokens == 0);
+    CHECK(rl->admit(key(1), 10, 0).limit_requests == 0);
+
+    // Only tiers that follow both limits: enabled() follows the global limits.
+    REQUIRE(parse_rate_limit_keys("sk-x:rpm=0", {3, 0}, tiers, err));
+    REQUIRE(tiers.size() == 1);
+    auto off = make(16, {0, 0}, tiers);
+    CHECK_FALSE(off->enabled());
+    REQUIRE(off->set_global({3, 0}));
+    CHECK(off->enabled());
+}
+
+TEST_CASE("rate limiter: set_global while threads admit keeps every bucket within one of its limits") {
+    auto rl = make(64, {1000, 0});
+    std::atomic<bool> go{false};
+    std::atomic<uint64_t> passed{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) {
+        ts.emplace_back([&, t] {
+            while (!go.load()) {
+            }
+            for (int i = 0; i < 20'000; ++i) {
+                if (rl->admit(key(t), 0, 0).outcome == rate_outcome::allowed) {
+                    passed.fetch_add(1);
+                }
+            }
+        });
+    }
+    go.store(true);
+    for (uint64_t l : {500u, 2000u, 10u, 1000u}) {
+        (void)rl->set_global({l, 0});
+        std::this_thread::yield();
+    }
+    for (auto& t : ts) {
+        t.join();
+    }
+    // At one instant, no key ever passes more than the largest limit it was given.
+    CHECK(passed.load() <= 4 * 2000);
+    CHECK(passed.load() >= 4 * 10);
+}
+
 TEST_CASE("rate limiter: init limits") {
     rate_limiter rl;
     std::string err;
@@ -663,6 +786,8 @@ TEST_CASE("parse_rate_limit_keys: entries, whitespace and inheritance") {
     CHECK(out[1].key_hash == rate_key_hash("sk-free"));
     CHECK(out[1].limits.rpm == 3);
     CHECK(out[1].limits.tpm == 100);  // inherited
+    CHECK(out[0].follows == 0);
+    CHECK(out[1].follows == RATE_FOLLOW_TPM);
 
     REQUIRE(parse_rate_limit_keys("  sk-a : tpm = 5 , rpm=0 ;\t; sk-b:tpm=18446744073709551615 ;", {10, 100},
                                   out, err));
