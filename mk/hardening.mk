@@ -84,9 +84,11 @@ build/slot-limiter-tsan: build/tsan/test/engine/slot_limiter_test.o build/tsan/t
 	$(CXX) $(TSAN) $^ -pthread -o $@
 
 # The other shared structures' unit tests under TSan: the rate limiter's key table and buckets,
-# the live settings' snapshots (their threads count failures in atomics; Catch2 is not thread-safe).
+# the live settings' snapshots and the waiting queue (their threads count failures in atomics;
+# Catch2 is not thread-safe).
 build/concurrency-tsan: build/tsan/test/service/rate_limiter_test.o build/tsan/test/service/live_config_test.o \
-                        build/tsan/test/test_main.o $(LIB_SRC:src/%.cpp=build/tsan/%.o)
+                        build/tsan/test/engine/wait_queue_test.o build/tsan/test/test_main.o \
+                        $(LIB_SRC:src/%.cpp=build/tsan/%.o)
 	$(CXX) $(TSAN) $^ -lsimdjson -pthread -o $@
 
 # The allocation counter: the optimised server plus one object replacing malloc & co.

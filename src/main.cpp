@@ -148,6 +148,20 @@ int run(int argc, char** argv) {
     srv.model_name = std::string_view(srv.cfg.models).substr(0, srv.cfg.models.find(','));
     srv.text = srv.cfg.content == content_mode::text ? std::string_view(srv.cfg.content_text) : CHAT_CONTENT;
     srv.text_tokens = count_tokens(srv.text);
+    // vLLM's waiting queue: its nodes are allocated now; waiters hold a connection each.
+    if (cfg.max_waiting != 0) {
+        if (!srv.queue.init(cfg.max_waiting, workers)) {
+            log(fmt::format("MAX_WAITING: cannot allocate a queue of {} for {} workers", cfg.max_waiting, workers));
+            return 1;
+        }
+        if (uint64_t(max_conc) + cfg.max_waiting > budget) {
+            log(fmt::format("warning: MAX_CONCURRENT {} + MAX_WAITING {} exceed the {} connections the open-file limit "
+                            "allows: connections past it are closed at once",
+                            max_conc, cfg.max_waiting, budget));
+        }
+        log(fmt::format("waiting queue: up to {} requests wait for a slot (MAX_WAIT_SECONDS {}, refused with {})",
+                        cfg.max_waiting, double(cfg.max_wait_ms) / 1000.0, cfg.queue_full_status));
+    }
     // The rate limits: the table is sized and the tiers put in it now, before any worker runs.
     rate_limiter limits;
     {

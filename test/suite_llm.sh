@@ -157,8 +157,8 @@ if start_server stream RESPONSE_DELAY_SECONDS=0.2 ITL_SECONDS=0.01 MODELS=qwen-p
     fcheck "metrics: generated tokens counted" "a >= 60" "$(metric "$T/m.body" llm_mock_generated_tokens_total)"
     fcheck "metrics: client abort counted" "a >= 1" "$(metric "$T/m.body" llm_mock_client_aborts_total)"
     eq "metrics: vllm:num_requests_running with model_name" \
-        "$(metric "$T/m.body" 'vllm:num_requests_running{model_name="qwen-plus"}')" 0
-    fcheck "metrics: vllm:generation_tokens_total" "a >= 60" "$(metric "$T/m.body" 'vllm:generation_tokens_total{model_name="qwen-plus"}')"
+        "$(metric "$T/m.body" 'vllm:num_requests_running{model_name="qwen-plus",engine="0"}')" 0
+    fcheck "metrics: vllm:generation_tokens_total" "a >= 60" "$(metric "$T/m.body" 'vllm:generation_tokens_total{model_name="qwen-plus",engine="0"}')"
     contains "metrics: vllm:time_to_first_token_seconds histogram" "$T/m.body" "# TYPE vllm:time_to_first_token_seconds histogram"
     stop_server stream
 fi

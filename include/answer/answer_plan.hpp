@@ -30,6 +30,8 @@ struct plan_input {
     double load;            // latency multiplier: 1 + LOAD_FACTOR x slot usage
     bool original_dialect;  // the dialect has the original service's fixed body
     bool shows_effort_reasoning = false;  // reasoning asked by reasoning_effort is shown as text (DashScope)
+    uint32_t others_running = 0;          // requests running besides this one (ITL_PER_RUNNING_STREAM)
+    uint32_t cached_tokens = 0;           // prompt tokens the prefix cache holds (no prefill cost)
 };
 
 struct answer_plan {
@@ -44,7 +46,8 @@ struct answer_plan {
     uint32_t tokens = 0;          // completion tokens
     uint32_t prompt_tokens = 0;
     uint32_t itl_us = NO_ITL_OVERRIDE;  // X-Mock-ITL
-    uint64_t first_ns = 0;        // admission -> the whole answer, or the first token
+    uint64_t first_ns = 0;        // admission -> the whole answer, or the first token (prefill included)
+    uint64_t prefill_ns = 0;      // of first_ns: PREFILL_OVERHEAD_SECONDS + uncached prompt tokens x the rate
     uint64_t keepalive_ns = 0;    // streams: ": keep-alive" comments this often before it
     // Agents: each choice's reasoning before its answer, and tool calls instead of content.
     uint32_t reasoning_tokens = 0;
@@ -67,8 +70,12 @@ struct answer_plan {
 // caller that fixes p.tokens after plan_decide (tool arguments, JSON) schedules then.
 void plan_schedule(const plan_input& in, answer_plan& p, rng& r) noexcept;
 
-// The gap before the next streamed token: X-Mock-ITL, or an ITL draw stretched by load.
-[[nodiscard]] uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, rng& r) noexcept;
+// The gap before the next streamed token: X-Mock-ITL, or an ITL draw stretched by load, plus
+// ITL_PER_RUNNING_STREAM for each of the others requests running besides this one.
+[[nodiscard]] uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, uint32_t others,
+                                    rng& r) noexcept;
+// The prefill time of a prompt of prompt_tokens, cached_tokens of them in the prefix cache.
+[[nodiscard]] uint64_t prefill_ns(const config& cfg, uint32_t prompt_tokens, uint32_t cached_tokens) noexcept;
 
 // The blocks of each choice, in order: its reasoning, its content, then tool call i as block
 // BLOCK_CALL + i (tool answers have no content block).
@@ -99,6 +106,10 @@ struct answer_cursor {
     uint32_t itl_us = NO_ITL_OVERRIDE;
     uint32_t reasoning_tokens = 0;  // per choice, before its content
     uint32_t events = 0;          // events a numbering dialect has sent (answer_meta::events)
+    // us from admission: the wait for a slot (MAX_WAITING; the plan moved by it) until a
+    // stream's first token, then that token's time (vLLM's prefill and decode phases).
+    uint32_t mark_us = 0;
+    uint32_t cached_tokens = 0;   // of prompt_tokens, found in the prefix cache
     uint8_t dialect = 0;          // which dialect speaks: its row in the route table
     uint8_t choices = 1;
     uint8_t block = BLOCK_REASONING;  // the block being produced

@@ -35,6 +35,7 @@ struct answer_meta {
     uint32_t* events = nullptr;
     // The dialect's request_echo for this request; empty: its defaults.
     std::string_view echo = {};
+    uint32_t cached_tokens = 0;  // of prompt_tokens, those the prefix cache held
 };
 
 struct usage_counts {
@@ -42,6 +43,7 @@ struct usage_counts {
     uint32_t completion;         // every choice's tokens, reasoning included
     uint32_t reasoning = 0;      // of which reasoning
     bool details = false;        // completion_tokens_details (reasoning asked for or given)
+    uint32_t cached = 0;         // of prompt, those the prefix cache held (PREFIX_CACHE_BLOCKS)
 };
 
 enum class block_kind : uint8_t { text, reasoning, tool_call };

@@ -19,12 +19,13 @@ enum class conn_phase : uint8_t {
     free,       // in the free list
     reading,    // idle keep-alive, or a request partly received
     waiting,    // holds a slot, its answer's timer is armed
+    queued,     // planned, waiting for a slot in the wait_queue (no slot, no buffer held)
     streaming,  // holds a slot, sending tokens on timers (text/event-stream)
     sending,    // a response is partly written (out buffer lent)
     lingering,  // shut down for writing after an error; draining input until EOF or timeout
 };
 
-enum class timer_kind : uint8_t { none, header, idle, answer, linger };
+enum class timer_kind : uint8_t { none, header, idle, answer, linger, queue };
 
 // One client connection. The timer must stay the first member: the wheel hands back
 // timer_entry pointers and the worker converts them to connections.
@@ -49,6 +50,7 @@ struct connection {
     bool head_only = false;
     bool chunked = false;        // a stream framed with Transfer-Encoding: chunked (HTTP/1.1)
     bool headers_sent = false;   // a stream's head is out
+    uint32_t queue_node = UINT32_MAX;  // conn_phase::queued: its ticket in srv.queue (wait_queue::NO_NODE)
     answer_cursor answer;        // where the answer in progress stands (the answering side's)
 };
 

@@ -40,6 +40,8 @@ enum class reply_kind : uint8_t {
     hold,     // nothing yet: call step() at due_ns (the request holds its slot)
     events,   // body holds stream events (maybe none); last, or call step() at due_ns
     reset,    // abort the connection with a reset, nothing sent (an injected disconnect)
+    queue,    // planned, no slot yet: the engine takes one or queues it (MAX_WAITING), then
+              // calls granted(), or queue_refused() when the queue is full
 };
 
 struct reply {

@@ -9,6 +9,7 @@
 
 #include "settings/config.hpp"
 #include "engine/slot_limiter.hpp"
+#include "engine/wait_queue.hpp"
 #include "observe/stats.hpp"
 #include "observe/system_probe.hpp"
 
@@ -26,7 +27,12 @@ struct server {
           slots(max_concurrent),
           connections(connection_budget),
           workers(worker_count),
-          stats(new worker_stats[worker_count]) {}
+          stats(new worker_stats[worker_count]),
+          wake_fds(new std::atomic<int>[worker_count]) {
+        for (unsigned i = 0; i < worker_count; ++i) {
+            wake_fds[i].store(-1, std::memory_order_relaxed);
+        }
+    }
 
     const config cfg;
     slot_limiter slots;
@@ -48,6 +54,30 @@ struct server {
     // before the workers start. cfg above stays the startup settings (what cannot change).
     live_config* live = nullptr;
     admin_api* admin = nullptr;
+    // Worker 0's eventfd (-1 until it runs): the admin path wakes it when the scenario's next
+    // due time moves, so that the boundary lands on its timer wheel (admin_api::tick).
+    std::atomic<int> timekeeper_wake_fd{-1};
+    // MAX_WAITING: the waiting queue in front of the slots (main inits it; off otherwise).
+    wait_queue queue;
+    // Each worker's eventfd (-1 until it is built): a slot granted to a waiter on another
+    // worker wakes it.
+    std::unique_ptr<std::atomic<int>[]> wake_fds;
+
+    // A slot given back by worker self: to the oldest waiter when the queue is on (waking its
+    // worker if that is another; self takes its own grants at the end of its loop turn), else
+    // to the counter. Every release of a request's slot goes through here.
+    void release_slot(unsigned self) noexcept {
+        if (!queue.enabled()) {
+            slots.release();
+            return;
+        }
+        const int w = queue.release(slots);
+        if (w != wait_queue::NOBODY && unsigned(w) != self) {
+            wake_worker(unsigned(w));
+        }
+    }
+    // Writes worker w's eventfd (a slot was granted to one of its waiters).
+    void wake_worker(unsigned w) noexcept;
 
     [[nodiscard]] uint64_t open_connections() const noexcept;
 };

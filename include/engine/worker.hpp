@@ -11,6 +11,7 @@
 // descriptors run out, it refuses (closes new connections, 503s) and never grows.
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -53,6 +54,14 @@ private:
     void resume_accepting() noexcept;
     void on_event(connection& c, uint32_t events) noexcept;
     void on_timer(timer_entry* e) noexcept;
+    // The waiting queue (MAX_WAITING): a planned request takes a slot or a place, leaves it,
+    // or starts when granted one.
+    void enter_queue(connection& c) noexcept;
+    void leave_queue(connection& c) noexcept;
+    void start_granted(connection& c) noexcept;
+    void take_grants() noexcept;
+    // Worker 0: links scenario_timer_ at the scenario's due time, or unlinks it when none runs.
+    void rearm_scenario() noexcept;
     void on_answer_timer(connection& c) noexcept;
     void begin_drain() noexcept;
     void refresh_clock() noexcept;  // now_ns_ and now_tick_ from the monotonic clock
@@ -119,6 +128,8 @@ private:
     timer_entry drain_timer_;    // the drain deadline (not a connection's)
     timer_entry accept_timer_;   // accepting paused (EMFILE without a spare fd) until it fires
     timer_entry reclaim_timer_;  // buffers all lent: when the oldest holder may be reclaimed
+    timer_entry scenario_timer_; // worker 0: the running scenario's next boundary (admin_api::tick)
+    std::atomic<bool> stop_asked_{false};  // stop() was called (the eventfd also wakes worker 0 for scenarios)
     bool accept_paused_ = false;
     int64_t date_sec_ = 0;
     char date_[29];

@@ -92,6 +92,15 @@ struct alignas(64) worker_stats {
     counter rate_limited_tokens{0};
     counter early_retries{0};
     histogram<WAIT_RATIO_BUCKET_COUNT> retry_wait_ratio;
+    // The waiting queue (MAX_WAITING): time from arrival to a slot (0 for one that found a
+    // slot free), and the requests it refused (full, or waited MAX_WAIT_SECONDS).
+    histogram<DELAY_BUCKET_COUNT> queue_time;
+    // Streams: from the slot to the first token (vLLM's prefill phase), and from the first token
+    // to the last (its decode phase).
+    histogram<DELAY_BUCKET_COUNT> prefill_time;
+    histogram<DELAY_BUCKET_COUNT> decode_time;
+    counter queue_full{0};
+    counter queue_timeouts{0};
 
     static void bump(counter& c, uint64_t by = 1) noexcept { lms::bump(c, by); }
     void count_request(route r, int status) noexcept { bump(requests[unsigned(r)][status_index(status)]); }

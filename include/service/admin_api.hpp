@@ -6,20 +6,21 @@
 // the base settings anew (all or nothing), the scenario's overrides on top, and publishes the
 // result as the next live_config generation; requests already admitted keep their plans.
 //
-// The scenario runs on its own thread, which sleeps until the next phase boundary (or the next
-// step of a ramp, RAMP_STEP apart) and publishes the settings in force then: the settings in
-// force at any instant are overrides_at(scenario, time since its start) over the base.
+// The scenario has no thread of its own: its phase boundaries (and the steps of a ramp,
+// RAMP_STEP_NS apart) land on the timer wheel of worker 0, the timekeeper, which calls tick()
+// when one is due and re-arms from due_ns(); a scenario started or stopped from any worker
+// wakes the timekeeper through the eventfd server::timekeeper_wake_fd. The settings in force
+// at any instant are overrides_at(scenario, time since its start) over the base.
 //
 // Level 2. One per server, shared by the workers; handle() may be called from any worker at
 // once (a mutex serialises the changes; the admin path may allocate and log). Never on the
 // request path of the API routes.
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "engine/http_parser.hpp"
 #include "service/live_config.hpp"
@@ -34,9 +35,10 @@ public:
     // How often a ramp's value is published anew (and so how finely it steps).
     static constexpr uint64_t RAMP_STEP_NS = 100'000'000;
 
-    // s.live must be set. Starts the scenario thread (idle until a scenario runs).
+    static constexpr uint64_t NONE = ~uint64_t(0);  // due_ns() when no scenario runs
+
+    // s.live must be set.
     admin_api(server& s, std::string token);
-    ~admin_api();
     admin_api(const admin_api&) = delete;
     admin_api& operator=(const admin_api&) = delete;
 
@@ -58,6 +60,14 @@ public:
     void phase(int& index, std::string& name, uint64_t now_ns) const;
     [[nodiscard]] uint64_t changes() const noexcept;
 
+    // The timekeeper's side. When the running scenario next needs its settings published
+    // (monotonic ns: a phase boundary, a ramp's next step, or its end); NONE when none runs.
+    // Any thread; an acquire load.
+    [[nodiscard]] uint64_t due_ns() const noexcept { return due_ns_.load(std::memory_order_acquire); }
+    // Publishes the settings in force at now_ns if the scenario is due by then (at its end, the
+    // base returns and the scenario is gone), and sets the next due_ns(). Worker 0's timer.
+    void tick(uint64_t now_ns);
+
 private:
     [[nodiscard]] bool authorized(std::string_view authorization) const noexcept;
     int config_route(http_method method, std::string_view body, std::string_view peer, uint64_t now_ns, std::string& out);
@@ -66,18 +76,17 @@ private:
     // Publishes base_ with the scenario's overrides at now_ns (lock held). False with message
     // when an override is refused (it was validated at load: only a base change can clash).
     bool publish_locked(const config& base, uint64_t now_ns, std::string& message);
-    void run();
+    // Sets due_ns_ from the scenario at now_ns (mu_ held) and wakes the timekeeper when it moved.
+    void schedule_locked(uint64_t now_ns);
 
     server& srv_;
     live_config& live_;
     const std::string token_;
     mutable std::mutex mu_;  // the scenario, its start; taken inside live_.lock()'s scope, never around it
-    std::condition_variable wake_;
     std::unique_ptr<scenario> scenario_;  // null: none runs
     uint64_t scenario_start_ns_ = 0;
     uint64_t changes_ = 0;
-    bool stop_ = false;
-    std::thread thread_;
+    std::atomic<uint64_t> due_ns_{NONE};
 };
 
 }  // namespace lms

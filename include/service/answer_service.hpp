@@ -48,6 +48,20 @@ public:
     // The answer's timer fired: what is due now. Never reply_kind::hold.
     void step(const exchange_context& x, answer_cursor& cur, reply& out) noexcept;
 
+    // A request answered reply_kind::queue now holds a slot (at once, or after waiting in the
+    // queue): its answer starts, every time of its plan moved by the wait (its TTFT counts from
+    // its arrival). Fills out with hold or events and takes_slot.
+    void granted(const exchange_context& x, answer_cursor& cur, reply& out) noexcept;
+    // The queue refused it: full (timed_out false), or it waited MAX_WAIT_SECONDS. The
+    // dialect's overload answer, with QUEUE_FULL_STATUS (503, 529 for Anthropic; or 429).
+    void queue_refused(const exchange_context& x, answer_cursor& cur, reply& out, bool timed_out) noexcept;
+
+    // MAX_WAIT_SECONDS in ms (0: no bound), from the live settings.
+    [[nodiscard]] uint64_t max_wait_ms() noexcept {
+        acquire_settings();
+        return cfg().max_wait_ms;
+    }
+
     // The answer is over (sent, or its connection is gone): what the cursor borrowed goes
     // back. Idempotent.
     void end(answer_cursor& cur) noexcept;

@@ -27,7 +27,7 @@
 namespace lms {
 
 // Rows in the settings table (src/settings/config.cpp); the build fails when the two disagree.
-inline constexpr size_t SETTING_COUNT = 52;
+inline constexpr size_t SETTING_COUNT = 58;
 
 // RATE_LIMIT_MAX_KEYS' minimum (service/rate_limiter's RATE_MIN_KEYS; main asserts they agree).
 inline constexpr uint32_t CONFIG_RATE_MIN_KEYS = 16;
@@ -40,6 +40,9 @@ struct config {
     uint16_t port = 8080;
     uint64_t delay_ms = 10000;              // RESPONSE_DELAY_SECONDS, fractions allowed (ms resolution)
     uint32_t max_concurrent = 0;            // 0: derived from the open-file and memory limits
+    uint32_t max_waiting = 0;               // MAX_WAITING: the waiting queue's room; 0: no queue (immediate 503)
+    uint64_t max_wait_ms = 0;               // MAX_WAIT_SECONDS: the longest wait; 0: no bound
+    uint32_t queue_full_status = 503;       // QUEUE_FULL_STATUS: 503 or 429
     uint32_t worker_threads = 0;            // 0: usable cores (affinity, cgroup quota)
     uint32_t max_body_bytes = 16384;
     uint64_t header_timeout_ms = 10000;
@@ -58,6 +61,9 @@ struct config {
     latency_model ttft{};                   // unset: streams use the plain delay as TTFT
     bool has_itl = false;
     latency_model itl{latency_model::kind::fixed, 0.02, 0};
+    double prefill_per_1k = 0;              // PREFILL_SECONDS_PER_1K_TOKENS
+    uint64_t prefill_overhead_ms = 0;       // PREFILL_OVERHEAD_SECONDS
+    double itl_per_running = 0;             // ITL_PER_RUNNING_STREAM: s per other running request
     uint32_t output_tokens = 0;             // 0: the content text's own length in tokens
     uint32_t max_output_tokens = 4096;      // cap on max_tokens and X-Mock-Output-Tokens
     content_mode content = content_mode::original;

@@ -3,14 +3,20 @@
 #include "answer/answer_plan.hpp"
 
 #include "answer/tokens.hpp"
+#include "dialects/openai_chat.hpp"
 
 namespace lms {
 
-uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, rng& r) noexcept {
+uint64_t token_gap_ns(uint32_t itl_us, const config& cfg, double load, uint32_t others, rng& r) noexcept {
     if (itl_us != NO_ITL_OVERRIDE) {
         return uint64_t(itl_us) * 1000;
     }
-    return uint64_t(cfg.itl.sample(r) * load * 1e9);
+    return uint64_t((cfg.itl.sample(r) * load + cfg.itl_per_running * double(others)) * 1e9);
+}
+
+uint64_t prefill_ns(const config& cfg, uint32_t prompt_tokens, uint32_t cached_tokens) noexcept {
+    const uint32_t uncached = prompt_tokens > cached_tokens ? prompt_tokens - cached_tokens : 0;
+    return cfg.prefill_overhead_ms * 1'000'000 + uint64_t(double(uncached) * cfg.prefill_per_1k * 1e6);
 }
 
 namespace {
@@ -81,7 +87,7 @@ uint64_t gaps_ns(uint32_t n, const plan_input& in, uint32_t itl_us, rng& r) noex
     const uint32_t draws = n < 64 ? n : 64;
     uint64_t sum = 0;
     for (uint32_t k = 0; k < draws; ++k) {
-        sum += token_gap_ns(itl_us, in.cfg, in.load, r);
+        sum += token_gap_ns(itl_us, in.cfg, in.load, in.others_running, r);
     }
     return draws == n ? sum : uint64_t(double(sum) * double(n) / double(draws));
 }
@@ -171,13 +177,17 @@ void plan_schedule(const plan_input& in, answer_plan& p, rng& r) noexcept {
                                  : uint64_t((cfg.has_ttft ? cfg.ttft : cfg.delay_model).sample(r) * in.load * 1e9);
         if (!rq.stream) {
             for (uint32_t k = 1; k < p.tokens; ++k) {
-                p.first_ns += token_gap_ns(p.itl_us, cfg, in.load, r);
+                p.first_ns += token_gap_ns(p.itl_us, cfg, in.load, in.others_running, r);
             }
             p.first_ns += gaps_ns(p.reasoning_tokens, in, p.itl_us, r);
         } else if (!p.reasoning_shown) {
             p.first_ns += gaps_ns(p.reasoning_tokens, in, p.itl_us, r);
         }
     }
+    // Prefill: the prompt's uncached tokens (as usage counts them) before anything, streamed or
+    // whole, as on a real server (vLLM's TTFT = queue + prefill + the first decode step).
+    p.prefill_ns = prefill_ns(cfg, p.original_body ? ORIGINAL_PROMPT_TOKENS : p.prompt_tokens, in.cached_tokens);
+    p.first_ns += p.prefill_ns;
     if (!rq.stream && p.mid == fault::stall) {
         p.first_ns += cfg.fault_stall_ms * 1000000;  // a whole answer stalls as one long delay
     }

@@ -54,11 +54,14 @@ void append_stop(out_buf& o, std::string_view finish, std::string_view stop_sequ
     json_nullable(o, stop_sequence);
 }
 
-// {"input_tokens":P,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":C}
-void append_usage(out_buf& o, uint32_t prompt, uint32_t output) noexcept {
+// {"input_tokens":P,"cache_creation_input_tokens":0,"cache_read_input_tokens":R,"output_tokens":C}:
+// Anthropic counts the cached tokens apart, input_tokens being those after the cache.
+void append_usage(out_buf& o, uint32_t prompt, uint32_t output, uint32_t cached = 0) noexcept {
     o.append("{\"input_tokens\":");
-    o.append_decimal(prompt);
-    o.append(",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":");
+    o.append_decimal(prompt - (cached < prompt ? cached : prompt));
+    o.append(",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":");
+    o.append_decimal(cached);
+    o.append(",\"output_tokens\":");
     o.append_decimal(output);
     o.append('}');
 }
@@ -95,7 +98,7 @@ void render_message_start(out_buf& o, const answer_meta& m, const block_ref&) no
     o.append(",\"message\":");
     append_message_head(o, m);
     o.append("],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":");
-    append_usage(o, m.prompt_tokens, 1);
+    append_usage(o, m.prompt_tokens, 1, m.cached_tokens);
     o.append("}}\n\n");
 }
 
@@ -205,7 +208,7 @@ void render_message(out_buf& o, const answer_meta& m, const answer_body& b) noex
     o.append("],");
     append_stop(o, b.finish[0], b.stop_sequence[0]);
     o.append(",\"usage\":");
-    append_usage(o, b.usage.prompt, b.usage.completion);
+    append_usage(o, b.usage.prompt, b.usage.completion, b.usage.cached);
     o.append('}');
 }
 

@@ -169,6 +169,11 @@ void render_chat_usage_chunk(out_buf& o, const answer_meta& m, usage_counts u) n
     open_chunk(o, m);
     o.append("],\"usage\":");
     append_usage_counts(o, u);
+    if (u.cached != 0) {
+        o.append(R"(,"prompt_tokens_details":{"cached_tokens":)");
+        o.append_decimal(u.cached);
+        o.append('}');
+    }
     append_completion_details(o, m, u);
     o.append("}}\n\n");
 }
@@ -218,7 +223,9 @@ void render_chat_completion(out_buf& o, const answer_meta& m, const answer_body&
     }
     o.append(R"(],"object":"chat.completion","usage":)");
     append_usage_counts(o, b.usage);
-    o.append(R"(,"prompt_tokens_details":{"cached_tokens":0})");
+    o.append(R"(,"prompt_tokens_details":{"cached_tokens":)");
+    o.append_decimal(b.usage.cached);
+    o.append('}');
     append_completion_details(o, m, b.usage);
     o.append(R"(},"created":)");
     o.append_decimal(m.created);

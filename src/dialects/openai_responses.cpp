@@ -120,7 +120,9 @@ void append_call_item(out_buf& o, const answer_meta& m, const answer_call& c, ui
 void append_usage(out_buf& o, const usage_counts& u) noexcept {
     o.append("{\"input_tokens\":");
     o.append_decimal(u.prompt);
-    o.append(",\"input_tokens_details\":{\"cached_tokens\":0,\"cache_write_tokens\":0},\"output_tokens\":");
+    o.append(",\"input_tokens_details\":{\"cached_tokens\":");
+    o.append_decimal(u.cached);
+    o.append(",\"cache_write_tokens\":0},\"output_tokens\":");
     o.append_decimal(u.completion);
     o.append(",\"output_tokens_details\":{\"reasoning_tokens\":");
     o.append_decimal(u.reasoning);

@@ -212,6 +212,9 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
             set_timer(c, timer_kind::answer, tick_at(r.due_ns));
         }
         return;
+    case reply_kind::queue:
+        enter_queue(c);
+        return;
     case reply_kind::reset:
         // An injected disconnect before any byte: counted with no status.
         worker_stats::bump(stats_.requests[unsigned(c.current)][status_index(STATUS_RESET)]);
@@ -223,7 +226,7 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
 // The slot and what the answer borrowed go back when the answer is out (or the client is gone).
 void worker::end_answer(connection& c) noexcept {
     if (c.holds_slot) {
-        srv_.slots.release();
+        srv_.release_slot(index_);
         c.holds_slot = false;
     }
     service_.end(c.answer);

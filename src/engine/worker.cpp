@@ -9,6 +9,7 @@
 // per-request epoll_ctl. With edge triggering a short read means the socket is drained
 // (a later arrival raises a new edge), so one read usually suffices.
 #include "engine/worker.hpp"
+#include "service/admin_api.hpp"
 #include "service/live_config.hpp"
 
 #include <sys/eventfd.h>
@@ -70,9 +71,22 @@ worker::worker(server& s, unsigned index, int listen_fd, uint32_t max_connection
     if (wake_fd_ < 0 || loop_.add(wake_fd_, EPOLLIN, WAKE_TAG) < 0 || loop_.add(listen_fd_, EPOLLIN, LISTEN_TAG) < 0) {
         throw std::runtime_error(std::string("worker setup: ") + strerror(errno));
     }
+    srv_.wake_fds[index_].store(wake_fd_, std::memory_order_release);
+}
+
+void server::wake_worker(unsigned w) noexcept {
+    const int fd = wake_fds[w].load(std::memory_order_acquire);
+    if (fd >= 0) {
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t r = ::write(fd, &one, sizeof one);
+    }
 }
 
 worker::~worker() {
+    if (index_ == 0) {
+        srv_.timekeeper_wake_fd.store(-1, std::memory_order_release);
+    }
+    srv_.wake_fds[index_].store(-1, std::memory_order_release);
     for (connection& c : conns_) {
         if (c.fd >= 0) {
             ::close(c.fd);
@@ -86,12 +100,20 @@ worker::~worker() {
 }
 
 void worker::stop() noexcept {
+    stop_asked_.store(true, std::memory_order_release);
     uint64_t one = 1;
     [[maybe_unused]] ssize_t r = ::write(wake_fd_, &one, sizeof one);
 }
 
 void worker::run() noexcept {
     epoll_event events[MAX_EVENTS];
+    if (index_ == 0 && srv_.admin != nullptr) {
+        // The timekeeper: a scenario's boundaries land on this wheel (one started before the
+        // workers, from SCENARIO_FILE, is armed here; later ones wake this loop).
+        srv_.timekeeper_wake_fd.store(wake_fd_, std::memory_order_release);
+        refresh_clock();
+        rearm_scenario();
+    }
     while (!done_) {
         uint64_t next = wheel_.next_wakeup();
         loop_.arm(next == ~uint64_t(0) ? next : next * TICK_NS);
@@ -114,7 +136,13 @@ void worker::run() noexcept {
             } else if (d == WAKE_TAG) {
                 uint64_t v;
                 [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof v);
-                begin_drain();
+                if (stop_asked_.load(std::memory_order_acquire)) {
+                    begin_drain();
+                }
+                if (index_ == 0 && srv_.admin != nullptr) {
+                    rearm_scenario();  // the scenario's due time moved (started, stopped, replaced)
+                }
+                // (a slot granted to one of this worker's waiters: taken below)
             } else {
                 connection& c = conns_[uint32_t(d)];
                 if (c.gen == uint32_t(d >> 32) && c.phase != conn_phase::free) {
@@ -126,6 +154,14 @@ void worker::run() noexcept {
         refresh_clock();  // the batch took time: timers due by now fire now
         if (now_tick_ >= wheel_.next_wakeup()) {
             wheel_.expire(now_tick_, [this](timer_entry* e) { on_timer(e); });
+        }
+        // Slots granted to this worker's waiters: by another worker (which woke us), or by
+        // this one in the answers just written. Their timers may be due now: one more expire.
+        if (srv_.queue.enabled() && srv_.queue.has_grants(index_)) {
+            take_grants();
+            if (now_tick_ >= wheel_.next_wakeup()) {
+                wheel_.expire(now_tick_, [this](timer_entry* e) { on_timer(e); });
+            }
         }
         if (draining_ && open_ == 0) {
             done_ = true;
@@ -249,6 +285,7 @@ void worker::on_event(connection& c, uint32_t ev) noexcept {
         do_read(c);
         break;
     case conn_phase::waiting:
+    case conn_phase::queued:
     case conn_phase::streaming:
         // The client went away (FIN) while its answer was pending: abort the generation and
         // free the slot now, as a real LLM server does. Pipelined input (EPOLLIN alone) waits.
@@ -274,7 +311,92 @@ void worker::on_event(connection& c, uint32_t ev) noexcept {
     }
 }
 
+// ---- the waiting queue (MAX_WAITING) ----------------------------------------------------
+
+// The answering side planned the request and asked for a slot (reply_kind::queue).
+void worker::enter_queue(connection& c) noexcept {
+    const wait_queue::waiter me{uint32_t(&c - conns_.data()), c.gen, uint16_t(index_), c.answer.admitted_ns};
+    uint32_t node = wait_queue::NO_NODE;
+    switch (srv_.queue.enqueue(srv_.slots, me, node)) {
+    case wait_queue::entry::slot:
+        c.holds_slot = true;
+        start_granted(c);
+        return;
+    case wait_queue::entry::queued: {
+        c.phase = conn_phase::queued;
+        c.queue_node = node;
+        const uint64_t wait_ms = service_.max_wait_ms();
+        if (wait_ms != 0) {
+            set_timer(c, timer_kind::queue, tick_at(c.answer.admitted_ns + wait_ms * 1'000'000));
+        }
+        return;
+    }
+    case wait_queue::entry::full: {
+        reply r;
+        service_.queue_refused(context(c), c.answer, r, false);
+        carry_out(c, r);
+        return;
+    }
+    }
+}
+
+// c leaves the queue (its client left, or MAX_WAIT_SECONDS): a slot already granted to it is
+// now held (c.holds_slot).
+void worker::leave_queue(connection& c) noexcept {
+    if (c.queue_node != wait_queue::NO_NODE) {
+        if (srv_.queue.cancel(c.queue_node) == wait_queue::left::granted) {
+            c.holds_slot = true;
+        }
+        c.queue_node = wait_queue::NO_NODE;
+    }
+    c.phase = conn_phase::reading;  // moved on by whoever called
+}
+
+// c holds its slot: its answer starts, shifted by the wait.
+void worker::start_granted(connection& c) noexcept {
+    if (c.timer_for == timer_kind::queue) {
+        wheel_.cancel(&c.timer);
+        c.timer_for = timer_kind::none;
+    }
+    reply r;
+    service_.granted(context(c), c.answer, r);
+    carry_out(c, r);
+}
+
+void worker::take_grants() noexcept {
+    wait_queue::waiter got[64];
+    size_t n;
+    while ((n = srv_.queue.take_grants(index_, got, 64)) != 0) {
+        for (size_t i = 0; i < n; ++i) {
+            connection& c = conns_[got[i].conn];
+            if (c.gen != got[i].gen || c.phase != conn_phase::queued) {
+                srv_.release_slot(index_);  // not ours any more (cannot happen: leaving cancels)
+                continue;
+            }
+            c.queue_node = wait_queue::NO_NODE;
+            c.holds_slot = true;
+            start_granted(c);
+        }
+    }
+}
+
+void worker::rearm_scenario() noexcept {
+    const uint64_t due = srv_.admin->due_ns();
+    if (due == admin_api::NONE) {
+        wheel_.cancel(&scenario_timer_);
+        return;
+    }
+    // Rounded up to the tick: a boundary is never published before its time.
+    wheel_.cancel(&scenario_timer_);
+    wheel_.insert(&scenario_timer_, due / TICK_NS + (due % TICK_NS != 0));
+}
+
 void worker::on_timer(timer_entry* e) noexcept {
+    if (e == &scenario_timer_) {
+        srv_.admin->tick(monotonic_ns());
+        rearm_scenario();
+        return;
+    }
     if (e == &accept_timer_) {
         resume_accepting();
         return;
@@ -321,6 +443,22 @@ void worker::on_timer(timer_entry* e) noexcept {
     case timer_kind::linger:
         close_conn(c, false);
         break;
+    case timer_kind::queue:
+        // MAX_WAIT_SECONDS: refused like a full queue, unless the slot came meanwhile.
+        if (c.phase == conn_phase::queued) {
+            leave_queue(c);
+            if (c.holds_slot) {
+                start_granted(c);
+            } else {
+                reply r;
+                service_.queue_refused(context(c), c.answer, r, true);
+                carry_out(c, r);
+                if (c.phase == conn_phase::reading) {
+                    resume(c);
+                }
+            }
+        }
+        break;
     case timer_kind::none:
         break;
     }
@@ -338,8 +476,14 @@ void worker::set_timer(connection& c, timer_kind k, uint64_t at_tick) noexcept {
 }
 
 void worker::close_conn(connection& c, bool aborted) noexcept {
+    if (c.phase == conn_phase::queued) {
+        leave_queue(c);  // gone at once; a slot granted meanwhile is now held, released below
+        if (aborted && !c.holds_slot) {
+            worker_stats::bump(stats_.client_aborts);
+        }
+    }
     if (c.holds_slot) {
-        srv_.slots.release();
+        srv_.release_slot(index_);
         c.holds_slot = false;
         if (aborted) {
             worker_stats::bump(stats_.client_aborts);

@@ -37,11 +37,13 @@ int render_health(out_buf& b, const server& s) noexcept {
              R"("usage_ratio":{:.4f},"process_rss_bytes":{},"process_rss_mb":{:.1f}}},)"
              R"("cpu":{{"total_cores":{},"available_cores":{},"source":"{}"}},)"
              R"("active_requests":{},"max_concurrent_requests":{},"concurrent_usage_ratio":{:.4f},)"
-             R"("open_connections":{},"workers":{},"uptime_seconds":{},"config_generation":{}}})",
+             R"("open_connections":{},"workers":{},"uptime_seconds":{},"config_generation":{},)"
+             R"("queue":{{"waiting":{},"max_waiting":{}}}}})",
              healthy ? "healthy" : "overloaded", conc * 100, limit - (active < limit ? active : limit),
              m.total_bytes / MB, m.used_bytes / MB, m.available_bytes / MB, mem * 100, source_name(m.source), mem,
              rss, double(rss) / double(MB), c.total_cores, c.usable_cores, source_name(c.source), active, limit, conc,
-             s.open_connections(), s.workers, unix_seconds() - s.start_unix, generation);
+             s.open_connections(), s.workers, unix_seconds() - s.start_unix, generation, s.queue.waiting(),
+             s.queue.capacity());
     return healthy ? 200 : 503;
 }
 
@@ -167,6 +169,18 @@ void render_metrics(out_buf& b, const server& s) noexcept {
     histogram_text(b, s, "llm_mock_retry_wait_ratio",
                    "A key's first request after each 429: the time it waited over the time it was told (1 = as told).",
                    "", WAIT_RATIO_BUCKETS, &worker_stats::retry_wait_ratio);
+    b.format("# HELP llm_mock_queue_waiting Requests waiting for a slot in the queue (MAX_WAITING).\n"
+             "# TYPE llm_mock_queue_waiting gauge\nllm_mock_queue_waiting {}\n"
+             "# HELP llm_mock_queue_max_waiting The queue's room (MAX_WAITING; 0: no queue).\n"
+             "# TYPE llm_mock_queue_max_waiting gauge\nllm_mock_queue_max_waiting {}\n"
+             "# HELP llm_mock_queue_rejected_total Requests the queue refused: full, or waited MAX_WAIT_SECONDS.\n"
+             "# TYPE llm_mock_queue_rejected_total counter\n"
+             "llm_mock_queue_rejected_total{{reason=\"full\"}} {}\nllm_mock_queue_rejected_total{{reason=\"timeout\"}} {}\n",
+             s.queue.waiting(), s.queue.capacity(), sum(s, &worker_stats::queue_full),
+             sum(s, &worker_stats::queue_timeouts));
+    histogram_text(b, s, "llm_mock_queue_time_seconds",
+                   "Time from arrival to a slot, for every request admitted with the queue on (0 when it did not wait).",
+                   "", DELAY_BUCKETS, &worker_stats::queue_time);
     histogram_text(b, s, "llm_mock_response_delay_seconds", "Time from a complete request to its whole answer written.",
                    "", DELAY_BUCKETS, &worker_stats::delay);
     histogram_text(b, s, "llm_mock_response_lateness_seconds",
@@ -188,17 +202,31 @@ void render_metrics(out_buf& b, const server& s) noexcept {
     render_process_metrics(b, s);
 }
 
+// vLLM 0.11's names, types, help texts and labels as its prometheus_client writes them: every
+// series labelled model_name and engine="0", counters typed under their _total name. The list
+// the suite compares against is in test/suite_queue.sh (taken from vllm/v1/metrics/loggers.py).
 void render_vllm_metrics(out_buf& b, const server& s) noexcept {
-    char lbl[160];
+    char lbl[200];
     out_buf l(lbl, sizeof lbl);
     l.append("model_name=\"");
     json_escape(l, s.model_name);
-    l.append('"');
+    l.append("\",engine=\"0\"");
     std::string_view labels = l.view();
+    const uint32_t running = s.slots.active();
+    const uint32_t limit = s.slots.limit();
+    // KV-cache usage: the share of the slots running (each running request holds its KV
+    // blocks; the mock has no other memory to fill).
+    const double kv = limit != 0 ? double(running < limit ? running : limit) / double(limit) : 0;
     b.format("# HELP vllm:num_requests_running Number of requests in model execution batches.\n"
              "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{{{}}} {}\n"
              "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n"
-             "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{{{}}} 0\n"
+             "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{{{}}} {}\n"
+             "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.\n"
+             "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{{{}}} {:.6f}\n"
+             "# HELP vllm:prefix_cache_queries_total Prefix cache queries, in terms of number of queried tokens.\n"
+             "# TYPE vllm:prefix_cache_queries_total counter\nvllm:prefix_cache_queries_total{{{}}} {}\n"
+             "# HELP vllm:prefix_cache_hits_total Prefix cache hits, in terms of number of cached tokens.\n"
+             "# TYPE vllm:prefix_cache_hits_total counter\nvllm:prefix_cache_hits_total{{{}}} {}\n"
              "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
              "# TYPE vllm:prompt_tokens_total counter\nvllm:prompt_tokens_total{{{}}} {}\n"
              "# HELP vllm:generation_tokens_total Number of generation tokens processed.\n"
@@ -206,16 +234,29 @@ void render_vllm_metrics(out_buf& b, const server& s) noexcept {
              "# HELP vllm:request_success_total Count of successfully processed requests.\n"
              "# TYPE vllm:request_success_total counter\n"
              "vllm:request_success_total{{finished_reason=\"stop\",{}}} {}\n"
-             "vllm:request_success_total{{finished_reason=\"length\",{}}} {}\n",
-             labels, s.slots.active(), labels, labels, sum(s, &worker_stats::prompt_tokens), labels,
-             sum(s, &worker_stats::generated_tokens), labels, sum(s, &worker_stats::finished_stop), labels,
-             sum(s, &worker_stats::finished_length));
+             "vllm:request_success_total{{finished_reason=\"length\",{}}} {}\n"
+             "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n"
+             "# TYPE vllm:cache_config_info gauge\n"
+             "vllm:cache_config_info{{block_size=\"16\",enable_prefix_caching=\"False\",{}}} 1.0\n",
+             labels, running, labels, s.queue.waiting(), labels, kv, labels, 0, labels, 0, labels,
+             sum(s, &worker_stats::prompt_tokens), labels, sum(s, &worker_stats::generated_tokens), labels,
+             sum(s, &worker_stats::finished_stop), labels, sum(s, &worker_stats::finished_length), labels);
     histogram_text(b, s, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", labels,
                    DELAY_BUCKETS, &worker_stats::ttft);
-    histogram_text(b, s, "vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.",
+    histogram_text(b, s, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", labels,
+                   ITL_BUCKETS, &worker_stats::itl);
+    histogram_text(b, s, "vllm:time_per_output_token_seconds",
+                   "Histogram of time per output token in seconds.DEPRECATED: Use vllm:inter_token_latency_seconds "
+                   "instead.",
                    labels, ITL_BUCKETS, &worker_stats::itl);
-    histogram_text(b, s, "vllm:e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.",
-                   labels, DELAY_BUCKETS, &worker_stats::delay);
+    histogram_text(b, s, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", labels,
+                   DELAY_BUCKETS, &worker_stats::delay);
+    histogram_text(b, s, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.",
+                   labels, DELAY_BUCKETS, &worker_stats::queue_time);
+    histogram_text(b, s, "vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.",
+                   labels, DELAY_BUCKETS, &worker_stats::prefill_time);
+    histogram_text(b, s, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.",
+                   labels, DELAY_BUCKETS, &worker_stats::decode_time);
 }
 
 void render_process_metrics(out_buf& b, const server& s) noexcept {

@@ -1,9 +1,11 @@
 // admin_api: see the header. Locks: live_.lock() (the base and publishing) is taken first,
-// mu_ (the scenario) inside it; the scenario thread takes them in the same order.
+// mu_ (the scenario) inside it; tick() takes them in the same order.
 #include "service/admin_api.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cstdio>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -42,17 +44,7 @@ void log_line(std::string_view line) {
 
 }  // namespace
 
-admin_api::admin_api(server& s, std::string token)
-    : srv_(s), live_(*s.live), token_(std::move(token)), thread_([this] { run(); }) {}
-
-admin_api::~admin_api() {
-    {
-        std::lock_guard<std::mutex> g(mu_);
-        stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-}
+admin_api::admin_api(server& s, std::string token) : srv_(s), live_(*s.live), token_(std::move(token)) {}
 
 bool admin_api::authorized(std::string_view authorization) const noexcept {
     std::string_view given = authorization;
@@ -110,6 +102,8 @@ bool admin_api::publish_locked(const config& base, uint64_t now_ns, std::string&
     // and refuses new ones until usage is below.
     if (effective.max_concurrent != 0) {
         srv_.slots.set_limit(effective.max_concurrent);
+        // Slots a raise frees go to the waiters first (their workers are woken).
+        srv_.queue.pump(srv_.slots, [this](int w) { srv_.wake_worker(unsigned(w)); });
     }
     // The rate limits: each key's bucket takes the new global limits at its next use.
     if (srv_.rate != nullptr) {
@@ -129,13 +123,13 @@ bool admin_api::start_scenario(std::string_view json, uint64_t now_ns, std::stri
         scenario_ = std::move(s);
         scenario_start_ns_ = now_ns;
     }
-    if (!publish_locked(live_.base(), now_ns, message)) {
-        std::lock_guard<std::mutex> g(mu_);
+    const bool ok = publish_locked(live_.base(), now_ns, message);
+    std::lock_guard<std::mutex> g(mu_);
+    if (!ok) {
         scenario_.reset();
-        return false;
     }
-    wake_.notify_all();
-    return true;
+    schedule_locked(now_ns);
+    return ok;
 }
 
 int admin_api::handle(std::string_view path, http_method method, std::string_view authorization,
@@ -238,6 +232,7 @@ int admin_api::scenario_route(http_method method, std::string_view body, std::st
             }
             scenario_.reset();
             ++changes_;
+            schedule_locked(now_ns);
         }
         std::string message;
         (void)publish_locked(live_.base(), now_ns, message);  // the base alone: checked when it was set
@@ -249,50 +244,53 @@ int admin_api::scenario_route(http_method method, std::string_view body, std::st
     return 405;
 }
 
-// The scenario thread: publishes at each phase boundary and, inside a phase with ramps, every
-// RAMP_STEP_NS; when a non-repeating scenario ends, the base returns and the thread idles.
-void admin_api::run() {
-    std::unique_lock<std::mutex> g(mu_);
-    while (!stop_) {
-        if (scenario_ == nullptr) {
-            wake_.wait(g);
-            continue;
-        }
-        const uint64_t now = monotonic_ns();
-        const uint64_t t = now - scenario_start_ns_;
-        const scenario_position p = position_at(*scenario_, t);
-        uint64_t next = p.phase < 0 ? 0 : p.next_boundary_ns;
-        if (p.phase >= 0 && !scenario_->phases[size_t(p.phase)].ramp.empty()) {
-            next = std::min(next, t + RAMP_STEP_NS);
-        }
-        if (next == 0) {
-            // Ended: the base settings return.
-            scenario_.reset();
-            g.unlock();
-            {
-                auto l = live_.lock();
-                std::string message;
-                (void)publish_locked(live_.base(), now, message);
-            }
-            log_line("scenario: ended; base settings restored");
-            g.lock();
-            continue;
-        }
-        const scenario* current = scenario_.get();
-        wake_.wait_for(g, std::chrono::nanoseconds(next - t), [&] { return stop_ || scenario_.get() != current; });
-        if (stop_ || scenario_.get() != current) {
-            continue;  // replaced or stopped: its own publish happened
-        }
-        g.unlock();
-        {
-            auto l = live_.lock();
-            std::string message;
-            if (!publish_locked(live_.base(), monotonic_ns(), message)) {
-                log_line("scenario: " + message);
+void admin_api::schedule_locked(uint64_t now_ns) {
+    uint64_t due = NONE;
+    if (scenario_ != nullptr) {
+        const scenario_position p = position_at(*scenario_, now_ns - scenario_start_ns_);
+        if (p.phase < 0) {
+            due = now_ns;  // over: the base returns at the timekeeper's next turn
+        } else {
+            due = p.next_boundary_ns > NONE - scenario_start_ns_ ? NONE - 1 : scenario_start_ns_ + p.next_boundary_ns;
+            if (!scenario_->phases[size_t(p.phase)].ramp.empty()) {
+                due = std::min(due, now_ns + RAMP_STEP_NS);
             }
         }
-        g.lock();
     }
+    if (due_ns_.exchange(due, std::memory_order_acq_rel) != due) {
+        const int fd = srv_.timekeeper_wake_fd.load(std::memory_order_acquire);
+        if (fd >= 0) {  // none before the workers start: worker 0 reads due_ns() when it does
+            uint64_t one = 1;
+            [[maybe_unused]] ssize_t r = ::write(fd, &one, sizeof one);
+        }
+    }
+}
+
+// Worker 0's timer: at each phase boundary and, inside a phase with ramps, every RAMP_STEP_NS;
+// when a non-repeating scenario ends, the base returns.
+void admin_api::tick(uint64_t now_ns) {
+    auto l = live_.lock();
+    bool ended = false;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        if (scenario_ == nullptr || now_ns < due_ns_.load(std::memory_order_relaxed)) {
+            schedule_locked(now_ns);  // early (a re-armed timer), or stopped meanwhile
+            return;
+        }
+        if (position_at(*scenario_, now_ns - scenario_start_ns_).phase < 0) {
+            scenario_.reset();
+            ended = true;
+        }
+    }
+    std::string message;
+    if (!publish_locked(live_.base(), now_ns, message)) {
+        log_line("scenario: " + message);
+    }
+    if (ended) {
+        log_line("scenario: ended; base settings restored");
+    }
+    std::lock_guard<std::mutex> g(mu_);
+    schedule_locked(now_ns);
 }
 
 }  // namespace lms

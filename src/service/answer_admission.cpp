@@ -78,8 +78,11 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     // rate limits on, the limits come first (a rate-limited request never holds a slot), and
     // they need the body's tokens: the slot is taken once they pass.
     rate_limiter* const limits = srv_.rate != nullptr && srv_.rate->enabled() ? srv_.rate : nullptr;
+    // With the waiting queue (MAX_WAITING) the request is planned first and the engine takes
+    // its slot, or queues it, from the reply (reply_kind::queue).
+    const bool queue_on = srv_.queue.enabled();
     bool holding = false;
-    if (limits == nullptr) {
+    if (limits == nullptr && !queue_on) {
         if (!srv_.slots.try_acquire()) {
             overloaded();
             return;
@@ -91,7 +94,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     auto refuse = [&](int status, std::string_view message, std::string_view param, std::string_view headers,
                       std::string_view code = {}) {
         if (holding) {
-            srv_.slots.release();
+            srv_.release_slot(index_);
         }
         reject(status, message, param, code, headers, body.stream);
     };
@@ -135,7 +138,11 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         return;
     }
     const double lf = load_multiplier();
-    const plan_input in{body, ov, cfg, snap_->text_tokens, lf, d.has_original_body, d.dashscope};
+    // Requests running besides this one (it holds a slot already unless the queue or the rate
+    // limits put the slot after the plan).
+    const uint32_t running = srv_.slots.active();
+    plan_input in{body, ov, cfg, snap_->text_tokens, lf, d.has_original_body, d.dashscope};
+    in.others_running = holding ? (running > 0 ? running - 1 : 0) : running;
     answer_plan plan = plan_decide(in, rng_);
     if (plan.refuse != fault::none) {
         worker_stats::bump(stats_.faults[unsigned(plan.refuse)]);
@@ -170,11 +177,13 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
             rate_limited(x, d, cur, out, v, model, body.stream);
             return;
         }
-        if (!srv_.slots.try_acquire()) {
-            overloaded();  // charged: the request reached the provider, which was full
-            return;
+        if (!queue_on) {
+            if (!srv_.slots.try_acquire()) {
+                overloaded();  // charged: the request reached the provider, which was full
+                return;
+            }
+            holding = true;
         }
-        holding = true;
     }
     if (script_wanted(body, plan)) {
         // The echoed text, the choices' runs, tool calls and JSON go into a lent buffer: the
@@ -206,7 +215,7 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         }
     }
     plan_schedule(in, plan, rng_);
-    out.takes_slot = true;
+    out.takes_slot = !queue_on;
     cur.fault_kind = plan.mid;
     cur.fault_at = plan.fault_at;
     cur.tokens_total = plan.tokens;
@@ -229,11 +238,19 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     enter_block(cur, !cur.reasoning_shown && cur.calls == 0 && cur.tokens_total != 0 ? BLOCK_CONTENT
                                                                                      : first_block(cur, BLOCK_REASONING));
     cur.last_token_ns = 0;
+    cur.mark_us = 0;
+    cur.cached_tokens = in.cached_tokens;
     cur.itl_us = plan.itl_us;
     cur.original_body = plan.original_body;
     cur.created = uint32_t(x.now_unix);
     cur.due_ns = cur.admitted_ns + plan.first_ns;
     worker_stats::bump(stats_.prompt_tokens, cur.original_body ? ORIGINAL_PROMPT_TOKENS : cur.prompt_tokens);
+    if (queue_on) {
+        out.kind = reply_kind::queue;  // the engine: a slot now, a place in the queue, or full
+        out.body = {};
+        out.due_ns = cur.due_ns;
+        return;
+    }
     if (!cur.stream) {
         if (plan.first_ns == 0) {
             whole(x, d, cur, out, false);
@@ -251,6 +268,45 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         out.send_head = true;
         out.due_ns = cur.admitted_ns + plan.keepalive_ns;
     }
+}
+
+// The slot came (at once, or after the wait): the plan's times move by the wait, so the first
+// token is due the planned TTFT after the grant and the client sees queue + TTFT, as on vLLM.
+// A queued stream sends no keep-alive comments (nothing is sent while it waits).
+void answer_service::granted(const exchange_context& x, answer_cursor& cur, reply& out) noexcept {
+    acquire_settings();
+    const uint64_t waited = x.now_ns > cur.admitted_ns ? x.now_ns - cur.admitted_ns : 0;
+    stats_.queue_time.observe(DELAY_BUCKETS, waited / 1000);
+    cur.due_ns += waited;
+    cur.mark_us = uint32_t(waited / 1000 < UINT32_MAX ? waited / 1000 : UINT32_MAX);
+    out.takes_slot = true;
+    out.kind = cur.stream ? reply_kind::events : reply_kind::hold;
+    out.body = {};
+    out.due_ns = cur.due_ns;  // a whole answer due now is written by the timer, this loop turn
+}
+
+void answer_service::queue_refused(const exchange_context& x, answer_cursor& cur, reply& out, bool timed_out) noexcept {
+    acquire_settings();
+    const dialect& d = *route_dialect(cur.dialect);
+    const config& c = cfg();
+    worker_stats::bump(timed_out ? stats_.queue_timeouts : stats_.queue_full);
+    const bool too_many = c.queue_full_status == 429;
+    const int status = too_many ? 429 : d.overload_status;
+    char msg[200];
+    out_buf m(msg, sizeof msg);
+    if (timed_out) {
+        m.format("The request waited MAX_WAIT_SECONDS ({} s) in the queue without a slot. Retry later.",
+                 double(c.max_wait_ms) / 1000.0);
+    } else if (d.overload_status == 529 && !too_many) {
+        m.append("Overloaded");
+    } else {
+        m.format("The server is overloaded: all MAX_CONCURRENT slots are in use and {} requests are waiting "
+                 "(MAX_WAITING). Retry later.", srv_.queue.capacity());
+    }
+    const std::string_view code = too_many ? std::string_view("rate_limit_exceeded") : std::string_view();
+    const std::string_view retry_headers(overload_headers_, overload_headers_len_);
+    end(cur);
+    fail(x, d, cur, out, failure{status, m.view(), {}, code, retry_headers, cur.stream});
 }
 
 // The 429 of a request the limits refused, in OpenAI's words ("Rate limit reached for <model>

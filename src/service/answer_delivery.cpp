@@ -42,7 +42,8 @@ usage_counts usage_of(const answer_cursor& cur, const answer_script* s) noexcept
     }
     const uint64_t reasoning = uint64_t(cur.reasoning_tokens) * cur.choices;
     auto clamp = [](uint64_t v) { return uint32_t(v > 0xffffffffu ? 0xffffffffu : v); };
-    return usage_counts{cur.prompt_tokens, clamp(content + reasoning), clamp(reasoning), cur.reasoning_details};
+    return usage_counts{cur.prompt_tokens, clamp(content + reasoning), clamp(reasoning), cur.reasoning_details,
+                        cur.cached_tokens};
 }
 
 }  // namespace
@@ -77,7 +78,8 @@ void answer_service::whole(const exchange_context& x, const dialect& d, answer_c
         render_chat_body(b, chat_reply{id, cur.created, model});
     } else {
         answer_meta m{id, cur.created, model, false, cur.reasoning_shown, d.dashscope, cur.logprobs, logprob_seed(),
-                      cur.prompt_tokens, nullptr, sc != nullptr ? sc->echo() : std::string_view{}};
+                      cur.prompt_tokens, nullptr, sc != nullptr ? sc->echo() : std::string_view{},
+                      cur.cached_tokens};
         answer_body a;
         answer_call calls[MAX_TOOL_CALLS];
         char ids[MAX_TOOL_CALLS][32];
@@ -269,7 +271,7 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
     const answer_meta m{answer_id(d, cur, idbuf), cur.created, std::string_view(cur.model, cur.model_len),
                         cur.include_usage || d.dashscope, cur.reasoning_shown, d.dashscope,
                         cur.logprobs, logprob_seed(), cur.prompt_tokens, &cur.events,
-                        sc != nullptr ? sc->echo() : std::string_view{}};
+                        sc != nullptr ? sc->echo() : std::string_view{}, cur.cached_tokens};
     const std::string_view text = answer_text(cur);
     const uint32_t n = cur.choices;
     auto open = [&]() {
@@ -363,7 +365,10 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
             cur.text_off += uint32_t(len);
         }
         if (cur.tokens_done == 0) {
-            stats_.ttft.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
+            const uint64_t ttft_us = (now - cur.admitted_ns) / 1000;
+            stats_.ttft.observe(DELAY_BUCKETS, ttft_us);
+            stats_.prefill_time.observe(DELAY_BUCKETS, ttft_us > cur.mark_us ? ttft_us - cur.mark_us : 0);
+            cur.mark_us = uint32_t(ttft_us < UINT32_MAX ? ttft_us : UINT32_MAX);  // now: the first token's time
         } else {
             stats_.itl.observe(ITL_BUCKETS, (now - cur.last_token_ns) / 1000);
         }
@@ -388,7 +393,8 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
             }
             enter_block(cur, first_block(cur, uint8_t(cur.block + 1)));
         }
-        cur.due_ns += token_gap_ns(cur.itl_us, cfg, load_multiplier(), rng_);
+        const uint32_t running = srv_.slots.active();
+        cur.due_ns += token_gap_ns(cur.itl_us, cfg, load_multiplier(), running > 0 ? running - 1 : 0, rng_);
     }
     if (!last && cur.block == BLOCK_DONE) {
         if (cur.tokens_done == 0) {
@@ -407,7 +413,11 @@ void answer_service::stream_step(const exchange_context& x, const dialect& d, an
         last = true;
     }
     if (last) {
-        stats_.delay.observe(DELAY_BUCKETS, (now - cur.admitted_ns) / 1000);
+        const uint64_t e2e_us = (now - cur.admitted_ns) / 1000;
+        stats_.delay.observe(DELAY_BUCKETS, e2e_us);
+        if (cur.tokens_done != 0) {
+            stats_.decode_time.observe(DELAY_BUCKETS, e2e_us > cur.mark_us ? e2e_us - cur.mark_us : 0);
+        }
     }
     out.body = ev.view();
     out.send_head = true;  // even with no event due (a stall), the head goes out now

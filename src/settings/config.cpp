@@ -71,6 +71,16 @@ const setting SETTINGS[] = {
      nullptr, &config::delay_model},
     {"MAX_CONCURRENT", kind::count_positive, when::live, "auto",
      "requests held at once; one more gets an immediate 503", U32, &U64<&config::max_concurrent>},
+    {"MAX_WAITING", kind::count, when::restart, "0",
+     "vLLM's waiting queue: past MAX_CONCURRENT, up to this many more wait (first come first served over all "
+     "workers) for a slot; past it, refused at once (0: no queue, the immediate 503)",
+     1u << 22, &U64<&config::max_waiting>},
+    {"MAX_WAIT_SECONDS", kind::seconds, when::live, "0",
+     "longest a request waits in the queue; then it is refused like a full queue (0: no bound)", 0,
+     &U64<&config::max_wait_ms>},
+    {"QUEUE_FULL_STATUS", kind::count, when::live, "503",
+     "the status of a request the queue refuses (full, or waited MAX_WAIT_SECONDS): 503, or 429 (llm-d's choice)", 503,
+     &U64<&config::queue_full_status>},
     {"WORKER_THREADS", kind::count_positive, when::restart, "auto",
      "worker threads (auto: usable cores from affinity and cgroup quota)", 1024, &U64<&config::worker_threads>},
     {"MAX_BODY_BYTES", kind::count_positive, when::restart, "16384", "largest request body; larger gets 413",
@@ -98,6 +108,17 @@ const setting SETTINGS[] = {
      0, nullptr, nullptr, &config::ttft, &config::has_ttft},
     {"ITL_SECONDS", kind::latency, when::live, "0.02", "inter-token latency (latency model), drawn per token", 0,
      nullptr, nullptr, &config::itl, &config::has_itl},
+    {"PREFILL_SECONDS_PER_1K_TOKENS", kind::rate, when::live, "0",
+     "prefill time per 1,000 uncached prompt tokens (the same count as usage.prompt_tokens), added to the TTFT "
+     "or the whole answer's delay, as a real server's long prompts start later",
+     1000, nullptr, &config::prefill_per_1k},
+    {"PREFILL_OVERHEAD_SECONDS", kind::seconds, when::live, "0",
+     "a fixed prefill cost per request, added like PREFILL_SECONDS_PER_1K_TOKENS", 0,
+     &U64<&config::prefill_overhead_ms>},
+    {"ITL_PER_RUNNING_STREAM", kind::rate, when::live, "0",
+     "seconds added to each inter-token draw per other request running in the server (vLLM's batching: "
+     "throughput per stream falls as concurrency rises)",
+     10, nullptr, &config::itl_per_running},
     {"OUTPUT_TOKENS", kind::count, when::live, "0",
      "tokens per answer without max_tokens (0: the content text's length)", 1u << 20, &U64<&config::output_tokens>},
     {"MAX_OUTPUT_TOKENS", kind::count_positive, when::live, "4096", "cap on max_tokens and X-Mock-Output-Tokens",
@@ -569,6 +590,10 @@ bool finish_config(config& c, std::string& message) {
         c.models.find(",,") != std::string::npos || c.models.find_first_of(" \"\\") != std::string::npos) {
         message = fmt::format("invalid MODELS={:?}: expected comma-separated model names without spaces or quotes",
                               c.models);
+        return false;
+    }
+    if (c.queue_full_status != 503 && c.queue_full_status != 429) {
+        message = fmt::format("invalid QUEUE_FULL_STATUS=\"{}\": expected 503 or 429", c.queue_full_status);
         return false;
     }
     // The rate limiter's RATE_MIN_KEYS (main asserts the two agree): the table's own minimum.

@@ -87,11 +87,60 @@ TEST_CASE("answer_plan: TTFT and ITL schedule a whole timed answer; streams get 
     CHECK(p.stream);
     CHECK(p.first_ns == 500000000ull);
     CHECK(p.keepalive_ns == 100000000ull);
-    CHECK(token_gap_ns(p.itl_us, c, 1.0, r) == 20000000ull);
+    CHECK(token_gap_ns(p.itl_us, c, 1.0, 0, r) == 20000000ull);
     ov.has_itl = true;
     ov.itl_ms = 7;
     p = plan_answer(plan_input{chat(true), ov, c, 26, 1.0, true}, r);
-    CHECK(token_gap_ns(p.itl_us, c, 2.0, r) == 7000000ull);  // an override is not stretched
+    CHECK(token_gap_ns(p.itl_us, c, 2.0, 5, r) == 7000000ull);  // an override is not stretched
+}
+
+TEST_CASE("answer_plan: prefill is the overhead plus the uncached prompt tokens x the rate, streamed or whole") {
+    config c;
+    c.has_ttft = true;
+    c.ttft = latency_model{latency_model::kind::fixed, 0.2, 0};
+    c.itl = latency_model{latency_model::kind::fixed, 0.01, 0};
+    c.prefill_overhead_ms = 30;
+    c.prefill_per_1k = 0.5;  // 0.5 s per 1,000 tokens: 0.5 ms a token
+    CHECK(prefill_ns(c, 0, 0) == 30'000'000ull);
+    CHECK(prefill_ns(c, 2000, 0) == 30'000'000ull + 1'000'000'000ull);
+    CHECK(prefill_ns(c, 2000, 1500) == 30'000'000ull + 250'000'000ull);  // cached tokens cost nothing
+    CHECK(prefill_ns(c, 100, 400) == 30'000'000ull);                      // more cached than asked: none
+    overrides ov;
+    rng r(1);
+    generation_request rq = chat(true);
+    rq.prompt_bytes = 4000;  // 1,000 prompt tokens (4 bytes a token)
+    answer_plan p = plan_answer(plan_input{rq, ov, c, 26, 1.0, false}, r);
+    CHECK(p.prompt_tokens == 1000);
+    CHECK(p.prefill_ns == 30'000'000ull + 500'000'000ull);
+    CHECK(p.first_ns == p.prefill_ns + 200'000'000ull);  // TTFT = prefill + the TTFT model's draw
+    rq.stream = false;
+    p = plan_answer(plan_input{rq, ov, c, 26, 1.0, false}, r);
+    CHECK(p.first_ns == p.prefill_ns + 200'000'000ull + 25 * 10'000'000ull);  // a whole answer waits as long
+    plan_input cached{rq, ov, c, 26, 1.0, false};
+    cached.cached_tokens = 1000;
+    p = plan_answer(cached, r);
+    CHECK(p.prefill_ns == 30'000'000ull);
+    // Off by default: no prefill at all.
+    config d;
+    CHECK(prefill_ns(d, 100000, 0) == 0);
+}
+
+TEST_CASE("answer_plan: ITL_PER_RUNNING_STREAM adds to each gap per other running request") {
+    config c;
+    c.itl = latency_model{latency_model::kind::fixed, 0.02, 0};
+    rng r(1);
+    CHECK(token_gap_ns(NO_ITL_OVERRIDE, c, 1.0, 10, r) == 20'000'000ull);  // off
+    c.itl_per_running = 0.001;
+    CHECK(token_gap_ns(NO_ITL_OVERRIDE, c, 1.0, 0, r) == 20'000'000ull);
+    CHECK(token_gap_ns(NO_ITL_OVERRIDE, c, 1.0, 10, r) == 30'000'000ull);
+    CHECK(token_gap_ns(NO_ITL_OVERRIDE, c, 2.0, 10, r) == 50'000'000ull);  // the draw is stretched, the addend not
+    // A whole answer's gaps use the plan's count of others.
+    overrides ov;
+    c.has_ttft = true;
+    c.ttft = latency_model{latency_model::kind::fixed, 0, 0};
+    plan_input in{chat(), ov, c, 26, 1.0, false};
+    in.others_running = 20;
+    CHECK(plan_answer(in, r).first_ns == 25 * 40'000'000ull);
 }
 
 TEST_CASE("answer_plan: faults, overrides and echo") {

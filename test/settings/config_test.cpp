@@ -207,7 +207,7 @@ TEST_CASE("config: live changes refuse, each in its own words") {
     for (const char* name : {"HOST", "WORKER_THREADS", "MAX_BODY_BYTES", "HEADER_TIMEOUT_SECONDS",
                              "IDLE_TIMEOUT_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS", "MAX_CONNECTIONS", "READ_BUFFERS",
                              "MODELS", "SEED", "REQUIRE_API_KEY", "CORS_ALLOW_ORIGIN", "VLLM_METRICS",
-                             "RATE_LIMIT_KEYS", "RATE_LIMIT_MAX_KEYS", "EMBEDDING_DIMENSIONS", "ADMIN_TOKEN", "SCENARIO_FILE"}) {
+                             "RATE_LIMIT_KEYS", "RATE_LIMIT_MAX_KEYS", "EMBEDDING_DIMENSIONS", "MAX_WAITING", "ADMIN_TOKEN", "SCENARIO_FILE"}) {
         INFO(name);
         CHECK_FALSE(setting_is_live(name));
         CHECK(refusal(base, fmt::format(R"({{"{}":"1"}})", name)) ==
@@ -222,13 +222,14 @@ TEST_CASE("config: live changes refuse, each in its own words") {
                              "X_SHOULD_RETRY", "SSE_KEEPALIVE_SECONDS", "HEALTH_MAX_CONCURRENT_PERCENT",
                              "HEALTH_MAX_MEMORY_PERCENT", "DASHSCOPE_THINKING_STREAM_ONLY", "DASHSCOPE_SSE_ERRORS",
                              "STRICT_MODELS", "MAX_MODEL_LEN", "RATE_LIMIT_RPM", "RATE_LIMIT_TPM",
-                             "RATE_LIMIT_HEADERS_COMPAT"}) {
+                             "RATE_LIMIT_HEADERS_COMPAT", "MAX_WAIT_SECONDS", "QUEUE_FULL_STATUS",
+                             "PREFILL_SECONDS_PER_1K_TOKENS", "PREFILL_OVERHEAD_SECONDS", "ITL_PER_RUNNING_STREAM"}) {
         INFO(name);
         CHECK(setting_is_live(name));
         live += setting_is_live(name);
     }
-    // Those 33 and the 18 above and PORT are the whole table.
-    CHECK(live + 18 + 1 == SETTING_COUNT);
+    // Those 38 and the 19 above and PORT are the whole table.
+    CHECK(live + 19 + 1 == SETTING_COUNT);
     CHECK_FALSE(setting_is_live("NOPE"));
     CHECK_FALSE(setting_is_live(""));
     // The name is judged before the value.
