@@ -1,6 +1,7 @@
 // fuzz_chat_body: libFuzzer target for the OpenAI family's request-body readers:
 // read_chat_request (checked in depth below), then on the same input DashScope's chat, the
-// completions and embeddings readers (simdjson DOM, error-code API); the Responses API's and
+// completions and embeddings readers, and vLLM's /tokenize and /detokenize readers with their
+// answers (whole JSON; count == the ids; the ids decode) (simdjson DOM, error-code API); the Responses API's and
 // Anthropic's readers have their own targets (fuzz_responses_body, fuzz_anthropic_body).
 // The input is a request body, in a buffer as body_driver.hpp lays it out. Checked: the verdict is deterministic
 // (a second read of the same bytes by the same reader gives the same answer: no state leaks
@@ -9,7 +10,9 @@
 // output schema) gives generate_json a value that parses as JSON, or a clean too_large. Bodies over the reader's capacity never reach it (the
 // HTTP parser refuses them with 413), so they are skipped here.
 #include "body_driver.hpp"
+#include "answer/tokens.hpp"
 #include "dialects/openai_reader.hpp"
+#include "dialects/vllm_tokenize.hpp"
 
 namespace {
 
@@ -32,6 +35,52 @@ result read_once(lms::json_body_parser& reader, const char* body, size_t len) {
 }
 
 [[noreturn]] void broken(const char* what) { lms::fuzz::broken("fuzz_chat_body", what); }
+
+// /tokenize: an accepted body's answer is whole JSON (a 16 KiB body's fits 1 MiB) with count
+// ids, each of which decodes; /detokenize: an accepted body's answer is one valid JSON string.
+void check_tokenizer(lms::json_body_parser& reader, const char* body, size_t size) {
+    static char out[1 << 20];
+    static simdjson::dom::parser check;
+    lms::generation_request chat;
+    lms::tokenize_request tok;
+    lms::body_error err;
+    if (lms::read_tokenize_request(reader, body, size, chat, tok, err)) {
+        lms::out_buf o(out, sizeof out);
+        if (!lms::render_tokenize(o, tok, 7) || o.truncated) {
+            broken("tokenize: an accepted body not rendered whole");
+        }
+        simdjson::dom::element doc;
+        simdjson::dom::array ids;
+        uint64_t count = 0;
+        if (check.parse(out, o.len).get(doc) != simdjson::SUCCESS || doc["count"].get(count) != simdjson::SUCCESS ||
+            doc["tokens"].get(ids) != simdjson::SUCCESS || ids.size() != count ||
+            count != lms::estimate_prompt_tokens(tok.prompt_bytes)) {
+            broken("tokenize: the answer is not JSON with count ids, count the usage's estimate");
+        }
+        for (simdjson::dom::element e : ids) {
+            uint64_t id;
+            char bytes[lms::PROMPT_TOKEN_BYTES];
+            if (e.get(id) != simdjson::SUCCESS || lms::prompt_token_bytes(id, bytes) < 0) {
+                broken("tokenize: an id that does not decode");
+            }
+        }
+    } else if (err.message == nullptr || err.message[0] == '\0' || err.param == nullptr) {
+        broken("tokenize refused without naming the problem");
+    }
+    static lms::detokenize_request detok;
+    if (lms::read_detokenize_request(reader, body, size, detok, err)) {
+        lms::out_buf o(out, sizeof out);
+        lms::render_detokenize(o, detok);
+        simdjson::dom::element doc;
+        std::string_view prompt;
+        if (o.truncated || check.parse(out, o.len).get(doc) != simdjson::SUCCESS ||
+            doc["prompt"].get(prompt) != simdjson::SUCCESS) {
+            broken("detokenize: the answer is not one JSON string");
+        }
+    } else if (err.message == nullptr || err.message[0] == '\0' || err.param == nullptr) {
+        broken("detokenize refused without naming the problem");
+    }
+}
 
 }  // namespace
 
@@ -101,5 +150,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (ee.message == nullptr || ee.message[0] == '\0' || ee.param == nullptr) {
         broken("embeddings refused without naming the problem");
     }
+    check_tokenizer(reader, buf.get(), size);
     return 0;
 }

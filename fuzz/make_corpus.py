@@ -195,6 +195,10 @@ def http_cases():
 
 
 CHAT_BODIES = [
+    # vLLM's /tokenize and /detokenize bodies (the same target reads them).
+    b'{"model":"m","prompt":"h\\u00e9llo \\ud83d\\ude00 world","add_special_tokens":true,"return_token_strs":true}',
+    b'{"prompt":""}', b'{"prompt":5}', b'{"messages":[{"role":"user","content":[{"type":"text","text":"ab"}]}]}',
+    b'{"tokens":[0,4294967393,19002934120,21474836479]}', b'{"tokens":[97,-1,"x"]}', b'{"tokens":"abc"}',
     b'{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":64}',
     b'{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}',
     b'{"messages":[{}],"max_completion_tokens":5,"model":null}',

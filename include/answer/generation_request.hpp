@@ -62,7 +62,8 @@ struct generation_request {
     simdjson::dom::element output_schema;  // response_format json_schema's "schema" (has_output_schema)
     // The body's top-level object, for a dialect whose answer repeats request fields (the
     // Responses API's response object: instructions, tools, text, ...); echo_wanted when the
-    // body sets one of them (else the dialect's defaults are the echo).
+    // body sets one of them (else the dialect's defaults are the echo). The chat reader sets it
+    // too: /tokenize walks its messages (chat_prompt_text).
     simdjson::dom::object body;
     bool echo_wanted = false;
 };

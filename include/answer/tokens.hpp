@@ -29,4 +29,37 @@ namespace lms {
     return t == 0 ? 1 : (t > 0xffffffffu ? 0xffffffffu : uint32_t(t));
 }
 
+// Prompt token ids (vLLM's /tokenize and /detokenize): a prompt is cut into 4-byte chunks, the
+// last one shorter, which is exactly what estimate_prompt_tokens counts, and each id holds
+// its chunk's bytes, so that ids invert exactly (no vocabulary, no hash):
+//     id = b0 | b1 << 8 | b2 << 16 | b3 << 24 | len << 32    (len 1..4; the bytes past len 0)
+// Id 0 (len 0) is the empty token: the one id of an empty prompt, which
+// estimate_prompt_tokens counts as 1 token; it decodes to no bytes. Every id is below
+// PROMPT_TOKEN_ID_END (5 * 2^32, 11 digits: exact in any JSON reader and in a JS number).
+inline constexpr uint64_t PROMPT_TOKEN_ID_END = 5ull << 32;
+inline constexpr size_t PROMPT_TOKEN_BYTES = 4;
+
+// The id of a chunk of 0 to 4 bytes (only the first 4 are read).
+[[nodiscard]] inline uint64_t prompt_token_id(std::string_view chunk) noexcept {
+    const size_t n = chunk.size() < PROMPT_TOKEN_BYTES ? chunk.size() : PROMPT_TOKEN_BYTES;
+    uint64_t id = uint64_t(n) << 32;
+    for (size_t i = 0; i < n; ++i) {
+        id |= uint64_t(static_cast<unsigned char>(chunk[i])) << (8 * i);
+    }
+    return id;
+}
+
+// The bytes of a token id into out: their count (0 to 4), or -1 when id is not one that
+// prompt_token_id gives (its length past 4, or bytes set past its length).
+[[nodiscard]] inline int prompt_token_bytes(uint64_t id, char out[PROMPT_TOKEN_BYTES]) noexcept {
+    const uint64_t n = id >> 32;
+    if (n > PROMPT_TOKEN_BYTES || (n < PROMPT_TOKEN_BYTES && (id & 0xffffffffu) >> (8 * n) != 0)) {
+        return -1;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+        out[i] = char((id >> (8 * i)) & 0xff);
+    }
+    return int(n);
+}
+
 }  // namespace lms

@@ -34,6 +34,14 @@ struct embedding_request {
 [[nodiscard]] bool read_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                                      body_error& err) noexcept;
 
+// The text read_chat_request counted into rq.prompt_bytes, in the order it counted it, one
+// piece at a time: each message's first "content", the string or the "text" of each of its
+// parts (a message that is not an object, or has no content, adds none). Calls f(ctx, piece)
+// for each; returns the bytes passed (rq.prompt_bytes when read_chat_request accepted rq, whose
+// document must still be live: until the parser's next call).
+using text_piece_fn = void (*)(void* ctx, std::string_view piece) noexcept;
+uint64_t chat_prompt_text(const generation_request& rq, text_piece_fn f, void* ctx) noexcept;
+
 // /compatible-mode/v1/chat/completions: read_chat_request, then DashScope's own limits (n 1..4,
 // n 1 with tools, "json" mentioned for json_object), each its literal 400.
 [[nodiscard]] bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t len,

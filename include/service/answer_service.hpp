@@ -111,6 +111,14 @@ private:
                   answer_cursor& cur, reply& out) noexcept;
     void embeddings(const http_parser& p, const char* bytes, const exchange_context& x, const dialect& d,
                     const answer_cursor& cur, reply& out) noexcept;
+    // vLLM's POST /tokenize and POST /detokenize (answer_tokenize.cpp): answered at once, no slot.
+    void tokenizer_route(const http_parser& p, const char* bytes, const exchange_context& x, bool detokenize,
+                         const answer_cursor& cur, reply& out) noexcept;
+    // MAX_MODEL_LEN as /v1/models and /tokenize report it (vLLM always sends a number): 0, no
+    // limit, as the setting's largest value, 4294967295, which no prompt the mock takes reaches.
+    [[nodiscard]] uint64_t reported_max_model_len() const noexcept {
+        return cfg().max_model_len != 0 ? cfg().max_model_len : 0xffffffffu;
+    }
     void one_model(std::string_view encoded_id, const exchange_context& x, const dialect& d, const answer_cursor& cur,
                    reply& out) noexcept;
     void preflight(const http_parser& p, const char* bytes, const route_match& m, const exchange_context& x,

@@ -13,7 +13,7 @@ namespace lms {
 struct dialect;
 
 enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens, rate_limits,
-                                     admin };
+                                     admin, tokenize, detokenize };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown
@@ -26,7 +26,8 @@ struct route_match {
 };
 
 // Matches method and target (the query string is ignored). The API paths answer under /v1/...
-// and, for DashScope clients, /compatible-mode/v1/...; /v1/models/{id} is the one prefix match.
+// and, for DashScope clients, /compatible-mode/v1/...; vLLM's /tokenize and /detokenize at the
+// root only (as vLLM serves them); /v1/models/{id} is the one prefix match.
 [[nodiscard]] route_match match_route(http_method m, std::string_view target) noexcept;
 
 // The dialect of a route row (route_match::row), so that an answer in progress keeps one byte,

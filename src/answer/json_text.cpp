@@ -28,6 +28,69 @@ void json_escape(out_buf& o, std::string_view s) noexcept {
     o.append(s.substr(run));
 }
 
+namespace {
+
+constexpr std::string_view REPLACEMENT = "\xef\xbf\xbd";  // U+FFFD, as vLLM's JSON sends it (not escaped)
+
+}  // namespace
+
+void json_utf8_writer::feed(std::string_view s) noexcept {
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (have_ != 0) {
+            const unsigned char lo = have_ == 1 ? lo_ : 0x80, hi = have_ == 1 ? hi_ : 0xbf;
+            if (b >= lo && b <= hi) {
+                held_[have_++] = char(b);
+                ++i;
+                if (have_ == need_) {
+                    o_.append(std::string_view(held_, need_));
+                    have_ = 0;
+                }
+                continue;
+            }
+            // The bytes held are a maximal ill-formed subpart: one U+FFFD; b starts afresh.
+            o_.append(REPLACEMENT);
+            have_ = 0;
+        }
+        if (b < 0x80) {
+            size_t end = i + 1;  // the ASCII run, escaped in one call
+            while (end < s.size() && static_cast<unsigned char>(s[end]) < 0x80) {
+                ++end;
+            }
+            json_escape(o_, s.substr(i, end - i));
+            i = end;
+            continue;
+        }
+        // Well-formed leads (table 3-7): the second byte's range rules out overlong forms,
+        // surrogates and code points past U+10FFFF.
+        ++i;
+        auto lead = [&](uint8_t need, uint8_t lo, uint8_t hi) {
+            held_[0] = char(b);
+            have_ = 1;
+            need_ = need;
+            lo_ = lo;
+            hi_ = hi;
+        };
+        if (b >= 0xc2 && b <= 0xdf) {
+            lead(2, 0x80, 0xbf);
+        } else if (b >= 0xe0 && b <= 0xef) {
+            lead(3, b == 0xe0 ? 0xa0 : 0x80, b == 0xed ? 0x9f : 0xbf);
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            lead(4, b == 0xf0 ? 0x90 : 0x80, b == 0xf4 ? 0x8f : 0xbf);
+        } else {
+            o_.append(REPLACEMENT);  // a continuation byte alone, or C0, C1, F5..FF
+        }
+    }
+}
+
+void json_utf8_writer::finish() noexcept {
+    if (have_ != 0) {
+        o_.append(REPLACEMENT);
+        have_ = 0;
+    }
+}
+
 void json_nullable(out_buf& o, std::string_view s) noexcept {
     if (s.empty()) {
         o.append("null");

@@ -21,19 +21,20 @@ void each_model(std::string_view csv, F f) noexcept {
 
 }  // namespace
 
-void render_model(out_buf& o, std::string_view name, int64_t created) noexcept {
+void render_model(out_buf& o, std::string_view name, int64_t created, uint64_t max_model_len) noexcept {
     o.append(R"({"id":")");
     json_escape(o, name);
-    o.format(R"(","object":"model","created":{},"owned_by":"llm-mock-server"}})", created);
+    o.format(R"(","object":"model","created":{},"owned_by":"llm-mock-server","max_model_len":{}}})", created,
+             max_model_len);
 }
 
-void render_models(out_buf& o, std::string_view models_csv, int64_t created) noexcept {
+void render_models(out_buf& o, std::string_view models_csv, int64_t created, uint64_t max_model_len) noexcept {
     o.append(R"({"object":"list","data":[)");
     bool first = true;
     each_model(models_csv, [&](std::string_view name) {
         o.append(first ? "" : ",");
         first = false;
-        render_model(o, name, created);
+        render_model(o, name, created, max_model_len);
         return true;
     });
     o.append("]}");

@@ -30,12 +30,20 @@ tool_ref request_tool(const generation_request& rq, uint32_t i) noexcept {
 
 namespace {
 
+// What the reader does with each piece of prompt text: nothing (chat_prompt_text passes it on).
+struct no_piece {
+    void operator()(std::string_view) const noexcept {}
+};
+
 // The text of a message's content: a string, or the first text part of an array of parts;
-// adds every text byte to bytes.
-std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) noexcept {
+// adds every text byte to bytes and hands each piece counted to piece (the one rule for what
+// the usage counts and /tokenize cuts; a template, so that the reader pays nothing for it).
+template <class Piece = no_piece>
+std::string_view content_text(simdjson::dom::element content, uint64_t& bytes, Piece piece = {}) noexcept {
     std::string_view s;
     if (content.get(s) == simdjson::SUCCESS) {
         bytes += s.size();
+        piece(s);
         return s;
     }
     simdjson::dom::array parts;
@@ -45,6 +53,7 @@ std::string_view content_text(simdjson::dom::element content, uint64_t& bytes) n
             std::string_view t;
             if (part["text"].get(t) == simdjson::SUCCESS) {
                 bytes += t.size();
+                piece(t);
                 if (first.empty()) {
                     first = t;
                 }
@@ -156,6 +165,7 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
     if (!p.parse_object(body, len, obj, err)) {
         return false;
     }
+    out.body = obj;  // for chat_prompt_text (/tokenize): 2 instructions a request
     const body_fields f(obj);
     simdjson::dom::array messages;
     if (!f.has(body_fields::messages)) {
@@ -215,6 +225,24 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
         out.mentions_json = mentions_json(messages);
     }
     return true;
+}
+
+// The messages as the reader's loop above takes them: the first "messages" and, in each object,
+// the first "content" (body_fields and that loop keep the first of a name, as at_key does).
+uint64_t chat_prompt_text(const generation_request& rq, text_piece_fn f, void* ctx) noexcept {
+    uint64_t bytes = 0;
+    simdjson::dom::array messages;
+    if (rq.body["messages"].get(messages) != simdjson::SUCCESS) {
+        return 0;
+    }
+    for (simdjson::dom::element m : messages) {
+        simdjson::dom::object mo;
+        simdjson::dom::element content;
+        if (m.get(mo) == simdjson::SUCCESS && mo["content"].get(content) == simdjson::SUCCESS) {
+            (void)content_text(content, bytes, [f, ctx](std::string_view piece) noexcept { f(ctx, piece); });
+        }
+    }
+    return bytes;
 }
 
 // DashScope's compatible mode takes OpenAI's body with its own limits (dashscope.md §0 item 21,

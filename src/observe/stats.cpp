@@ -16,6 +16,8 @@ const char* route_label(route r) noexcept {
     case route::count_tokens: return "count_tokens";
     case route::mock: return "mock";
     case route::admin: return "admin";
+    case route::tokenize: return "tokenize";
+    case route::detokenize: return "detokenize";
     default: return "bad_request";
     }
 }

@@ -3,7 +3,8 @@
 // plan -> the cursor; then on each timer the dialect renders what is due. This file: routing,
 // the answers that are not generated (models, embeddings, count_tokens, preflights, errors),
 // and what every answer carries (ids, request headers, the error envelope, the key check).
-// answer_admission.cpp admits a generated answer; answer_delivery.cpp renders it when due.
+// answer_admission.cpp admits a generated answer; answer_delivery.cpp renders it when due;
+// answer_tokenize.cpp answers vLLM's /tokenize and /detokenize.
 #include "service/answer_service.hpp"
 
 #include <cstring>
@@ -173,6 +174,12 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         respond(out, b.truncated ? 500 : 200, "application/json", b.truncated ? std::string_view("{}") : b.view());
         return;
     }
+    if (m.h == handler_kind::tokenize || m.h == handler_kind::detokenize) {
+        // No key check: vLLM's --api-key guards the /v1 paths only (its authentication
+        // middleware), and these are not under /v1.
+        tokenizer_route(p, bytes, x, m.h == handler_kind::detokenize, cur, out);
+        return;
+    }
     const dialect& d = m.d != nullptr ? *m.d : provider;
     bool missing = false;
     if (!key_accepted(p, bytes, missing)) {
@@ -191,7 +198,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
         return;
     case handler_kind::models: {
         out_buf b(x.area, x.area_cap);
-        render_models(b, cfg().models, srv_.start_unix);
+        render_models(b, cfg().models, srv_.start_unix, reported_max_model_len());
         respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
         return;
     }
@@ -218,6 +225,8 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     case handler_kind::metrics:
     case handler_kind::rate_limits:
     case handler_kind::admin:
+    case handler_kind::tokenize:
+    case handler_kind::detokenize:
     case handler_kind::none:
         break;
     }
@@ -264,7 +273,7 @@ void answer_service::one_model(std::string_view encoded, const exchange_context&
     const std::string_view id(name, n);
     if (fits && model_listed(cfg().models, id)) {
         out_buf b(x.area, x.area_cap);
-        render_model(b, id, srv_.start_unix);
+        render_model(b, id, srv_.start_unix, reported_max_model_len());
         respond(out, 200, "application/json", b.view(), request_headers(d, cur, x.now_ns));
         return;
     }

@@ -30,6 +30,9 @@ const route_row ROUTES[] = {
     {"/v1/responses", true, route::responses, handler_kind::generate, &OPENAI_RESPONSES, false},
     {"/v1/embeddings", true, route::embeddings, handler_kind::embeddings, nullptr, false},
     {"/v1/models", true, route::models, handler_kind::models, nullptr, true},
+    // vLLM's tokenizer routes: its router adds no /v1 prefix (serve/tokenize/api_router.py).
+    {"/tokenize", false, route::tokenize, handler_kind::tokenize, nullptr, false},
+    {"/detokenize", false, route::detokenize, handler_kind::detokenize, nullptr, false},
     {"/health", false, route::health, handler_kind::health, nullptr, true},
     {"/metrics", false, route::metrics, handler_kind::metrics, nullptr, true},
     {"/v1/mock/rate-limits", false, route::mock, handler_kind::rate_limits, nullptr, true},

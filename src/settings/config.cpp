@@ -185,7 +185,8 @@ const setting SETTINGS[] = {
      "a model not in MODELS gets the provider's 404 model_not_found", 0, nullptr, nullptr, nullptr, nullptr, nullptr,
      &config::strict_models},
     {"MAX_MODEL_LEN", kind::count, when::live, "0",
-     "prompt tokens allowed (the estimate, 4 bytes a token); more gets the provider's 400 (0: no limit)", U32,
+     "prompt tokens allowed (the estimate, 4 bytes a token); more gets the provider's 400 (0: no limit); "
+     "/v1/models and /tokenize report it as max_model_len (4294967295 for no limit)", U32,
      &U64<&config::max_model_len>},
     {"CORS_ALLOW_ORIGIN", kind::text, when::restart, "",
      "answer CORS preflights (OPTIONS) and add Access-Control-Allow-Origin with this value, e.g. * (empty: off)", 0,

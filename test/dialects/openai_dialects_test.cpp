@@ -85,9 +85,9 @@ TEST_CASE("answer: text completion chunks and whole bodies") {
 TEST_CASE("answer: models and deterministic unit-length embeddings") {
     char mem[65536];
     out_buf o(mem, sizeof mem);
-    render_models(o, "a,b-c", 5);
+    render_models(o, "a,b-c", 5, 4096);
     CHECK(std::string(o.view()) ==
-          R"({"object":"list","data":[{"id":"a","object":"model","created":5,"owned_by":"llm-mock-server"},{"id":"b-c","object":"model","created":5,"owned_by":"llm-mock-server"}]})");
+          R"({"object":"list","data":[{"id":"a","object":"model","created":5,"owned_by":"llm-mock-server","max_model_len":4096},{"id":"b-c","object":"model","created":5,"owned_by":"llm-mock-server","max_model_len":4096}]})");
     embedding_request r;
     r.count = 2;
     r.input_hash[0] = 11;
@@ -167,8 +167,9 @@ TEST_CASE("openai_chat: a buffer too small for the body is reported, not overrun
 TEST_CASE("openai_models: one model, and whether a name is listed") {
     char mem[256];
     out_buf o(mem, sizeof mem);
-    render_model(o, "q\"1", 5);
-    CHECK(std::string(o.view()) == R"({"id":"q\"1","object":"model","created":5,"owned_by":"llm-mock-server"})");
+    render_model(o, "q\"1", 5, 4294967295u);
+    CHECK(std::string(o.view()) ==
+          R"({"id":"q\"1","object":"model","created":5,"owned_by":"llm-mock-server","max_model_len":4294967295})");
     CHECK(model_listed("a,b-c,d", "b-c"));
     CHECK(model_listed("a,b-c,d", "a"));
     CHECK(model_listed("a,b-c,d", "d"));

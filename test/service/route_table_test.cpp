@@ -35,3 +35,21 @@ TEST_CASE("routes: /v1/models/{id} is the one prefix match") {
     CHECK(match_route(http_method::get, "/v1/models/").h == handler_kind::none);  // no id: unknown
     CHECK(match_route(http_method::get, "/v1/models").h == handler_kind::models);
 }
+
+TEST_CASE("routes: vLLM's /tokenize and /detokenize, at the root only, POST only") {
+    auto m = match_route(http_method::post, "/tokenize");
+    CHECK(m.r == route::tokenize);
+    CHECK(m.h == handler_kind::tokenize);
+    CHECK(m.method_ok);
+    m = match_route(http_method::post, "/detokenize?x=1");
+    CHECK(m.r == route::detokenize);
+    CHECK(m.h == handler_kind::detokenize);
+    m = match_route(http_method::get, "/tokenize");
+    CHECK_FALSE(m.method_ok);
+    CHECK(m.allow == "POST");
+    // vLLM's router adds no /v1 prefix, nor does the mock.
+    CHECK(match_route(http_method::post, "/v1/tokenize").r == route::not_found);
+    CHECK(match_route(http_method::post, "/compatible-mode/tokenize").r == route::not_found);
+    CHECK(std::string_view(route_label(route::tokenize)) == "tokenize");
+    CHECK(std::string_view(route_label(route::detokenize)) == "detokenize");
+}
