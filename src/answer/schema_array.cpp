@@ -47,7 +47,7 @@ arr_kw arr_parts(const keys& k) noexcept {
         p.tuple = std::max(p.tuple, a.tuple.size());
         if (a.has_rest && is_false(a.rest)) { cap = std::min(cap, a.tuple.size()); }
     }
-    p.min_i = size_t(std::min(BIG, std::max(0.0, dmin))), p.max_i = std::min(size_t(std::min(BIG, dmax)), cap);  // clamped: 1.8e19 fits no size_t
+    p.min_i = size_t(std::min(BIG, std::max(0.0, dmin))), p.max_i = std::min(size_t(std::min(BIG, std::max(0.0, dmax))), cap);  // clamped both ways: 1.8e19 fits no size_t, nor does -15
 }
 
 [[gnu::noinline]] schema_status gen_array(ctx& c, const view& v, const arr_plan& p, int depth, string_view hint) noexcept {

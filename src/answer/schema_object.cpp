@@ -232,7 +232,7 @@ bool each_undeclared(const view& v, const obj_kw& m0, F&& f) noexcept {
             return true;
         });
     }
-    p.min_p = size_t(std::min(BIG, std::max(0.0, dmin))), p.max_p = size_t(std::min(BIG, dmax));  // clamped: 1.8e19 fits no size_t
+    p.min_p = size_t(std::min(BIG, std::max(0.0, dmin))), p.max_p = size_t(std::min(BIG, std::max(0.0, dmax)));  // clamped both ways: 1.8e19 fits no size_t, nor does -15
 }
 
 // Each name once: declared properties in member order, then required names declared nowhere.

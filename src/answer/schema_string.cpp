@@ -99,7 +99,7 @@ bool contains(string_view s, const char (&lit)[N]) noexcept {
     // Clamped before the conversion: a minLength past BIG (up to 1.8e19 in a body) would not fit
     // a size_t; past BIG it cannot be met in any buffer, and the length check below says so.
     size_t min_l = any_min ? size_t(std::min(BIG, std::max(0.0, std::ceil(dmin)))) : 0;
-    size_t max_l = any_max ? size_t(std::min(BIG, std::floor(dmax))) : size_t(BIG);
+    size_t max_l = any_max ? size_t(std::min(BIG, std::max(0.0, std::floor(dmax)))) : size_t(BIG);  // a negative max: 0
     size_t start = c.o.len;
     if (has_pattern) {
         c.o.append('"');

@@ -79,6 +79,11 @@ TEST_CASE("schema_json: minItems and maxItems exactly", "[schema_json]") {
         reparsed many(gen_ok(R"({"type":"array","items":{"type":"boolean"},"minItems":7})", seed));
         CHECK(many.e.get_array().value().size() == 7);
         CHECK(gen_ok(R"({"type":"array","items":{"type":"string"},"maxItems":0})", seed) == "[]");
+        // A negative maximum (an invalid schema a client may still send) is taken as 0, not
+        // converted to size_t (undefined; found by clang's UBSan through fuzz_chat_body).
+        CHECK(gen_ok(R"({"type":"array","items":{"type":"string"},"maxItems":-15})", seed) == "[]");
+        CHECK(gen_ok(R"({"type":"string","maxLength":-3})", seed) == "\"\"");
+        CHECK(gen_ok(R"({"type":"object","maxProperties":-1})", seed) == "{}");
         reparsed upto(gen_ok(R"({"type":"array","items":{"type":"string"},"maxItems":1})", seed));
         CHECK(upto.e.get_array().value().size() <= 1);
     }
