@@ -11,30 +11,14 @@
 
 #include <new>
 
+#include "engine/spin_lock.hpp"
+
 namespace lms {
-
-namespace {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
-
-}  // namespace
 
 class wait_queue::guard {
 public:
-    explicit guard(const wait_queue& q) noexcept : lock_(q.lock_) {
-        while (lock_.exchange(1, std::memory_order_acquire) != 0) {
-            while (lock_.load(std::memory_order_relaxed) != 0) {
-                cpu_relax();
-            }
-        }
-    }
-    ~guard() { lock_.store(0, std::memory_order_release); }
+    explicit guard(const wait_queue& q) noexcept : lock_(q.lock_) { spin_acquire(lock_); }
+    ~guard() { spin_release(lock_); }
     guard(const guard&) = delete;
     guard& operator=(const guard&) = delete;
 

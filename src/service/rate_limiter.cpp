@@ -26,6 +26,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/spin_lock.hpp"
+
 namespace lms {
 
 namespace {
@@ -34,26 +36,12 @@ using u128 = unsigned __int128;
 
 constexpr u128 WINDOW = RATE_WINDOW_NS;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
-
 // The record's spinlock for one scope. Held for one admit's arithmetic (a few dozen ns).
 template <class R>
 class record_guard {
 public:
-    explicit record_guard(R& r) noexcept : lock_(r.lock) {
-        while (lock_.exchange(1, std::memory_order_acquire) != 0) {
-            while (lock_.load(std::memory_order_relaxed) != 0) {
-                cpu_relax();
-            }
-        }
-    }
-    ~record_guard() { lock_.store(0, std::memory_order_release); }
+    explicit record_guard(R& r) noexcept : lock_(r.lock) { spin_acquire(lock_); }
+    ~record_guard() { spin_release(lock_); }
     record_guard(const record_guard&) = delete;
     record_guard& operator=(const record_guard&) = delete;
 
