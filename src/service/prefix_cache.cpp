@@ -28,6 +28,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/spin_lock.hpp"
+
 namespace lms {
 
 namespace {
@@ -57,15 +59,7 @@ inline uint64_t fmix64(uint64_t h) noexcept {
     return h;
 }
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
-
-// A set's spinlock for one scope, held for one probe and one claim. The word counts the inserts
+// A set's spinlock for one scope (spin_lock.hpp's test-and-test-and-set, on a counting word), held for one probe and one claim. The word counts the inserts
 // made under it above the held bit, so that an insert that finds it where it was before its
 // unlocked probe knows that probe is still true (31 bits: a wrap between the two reads would
 // need two billion inserts under one lock meanwhile).
