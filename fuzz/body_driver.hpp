@@ -17,6 +17,7 @@
 #include "answer/generation_request.hpp"
 #include "answer/json_body.hpp"
 #include "answer/schema_json.hpp"
+#include "service/prefix_cache.hpp"
 
 namespace lms::fuzz {
 
@@ -46,7 +47,9 @@ inline std::string text_of(const char* s) { return s != nullptr ? s : "<null>"; 
 
 // Reads body twice with read: the two verdicts agree (no state leaks between requests), a
 // refusal names its problem, the model view is live (ASan checks the copy); out holds the second
-// read, whose document stays live until the parser's next call. Returns the verdict.
+// read, whose document stays live until the parser's next call, made with the prefix cache's
+// block hasher lent (as the server does when PREFIX_CACHE_BLOCKS is on): an accepted body fed
+// it exactly the bytes prompt_bytes counts. Returns the verdict.
 inline bool read_checked(const char* target, const char* name, read_fn read, json_body_parser& p, const char* body,
                          size_t len, generation_request& out) {
     generation_request first;
@@ -54,7 +57,13 @@ inline bool read_checked(const char* target, const char* name, read_fn read, jso
     const bool ok1 = read(p, body, len, first, e1);
     const std::string model(first.model.data(), first.model.size());
     const std::string m1 = text_of(e1.message);
+    static prompt_blocks blocks;
+    blocks.reset(uint32_t(1 + len % 64));
+    out.blocks = &blocks;
     const bool ok2 = read(p, body, len, out, e2);
+    if (ok2 && blocks.bytes() != out.prompt_bytes) {
+        broken(target, "the prefix cache's hasher was fed other bytes than prompt_bytes counts", name);
+    }
     if (ok1 != ok2 || (!ok1 && m1 != text_of(e2.message)) ||
         (ok1 && (model != std::string(out.model) || first.message_count != out.message_count ||
                  first.max_tokens != out.max_tokens || first.tool_count != out.tool_count))) {

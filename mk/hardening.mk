@@ -33,7 +33,7 @@ build/fuzz/fuzz_http_parser build/fuzz/fuzz_http_differential: build/fuzz/%: bui
 # Every request-body reader (the OpenAI family, the Responses API, Anthropic) and what they use.
 READER_SRC := src/answer/json_body.cpp src/dialects/openai_reader.cpp src/dialects/responses_reader.cpp \
               src/dialects/anthropic_reader.cpp src/dialects/vllm_tokenize.cpp $(wildcard src/answer/schema_*.cpp) \
-              src/answer/latency_model.cpp src/engine/http_response.cpp
+              src/answer/latency_model.cpp src/engine/http_response.cpp src/service/prefix_cache.cpp
 # The body targets; the Responses target also renders the request's echo (its dialect's renderer).
 ECHO_SRC   := src/dialects/openai_responses.cpp src/dialects/openai_error.cpp src/dialects/dialect.cpp \
               src/answer/json_text.cpp src/answer/tokens.cpp
