@@ -109,6 +109,7 @@ struct options {
     uint32_t tokens = 0;        // streaming: max_tokens sent, and content tokens expected per stream (0: not checked)
     double ramp_s = 0;          // first requests spread over this many seconds
     bool busy_poll = false;     // never sleep in epoll (the load tool then uses its whole core)
+    std::string answers_log;    // each 2xx answer's "send_ns finish_ns kernel_ns" (monotonic), one a line
 };
 
 // One source address per 2,000 connections (at most 250): a source address has about 28,000
@@ -123,7 +124,9 @@ void usage() {
                  "usage: load_client --port P [--host 127.0.0.1] [--path /v1/chat/completions] [--body JSON]\n"
                  "         --connections N [--rate R] [--duration S] [--requests-per-conn K] [--delay S]\n"
                  "         [--sources K] [--connect-rate R] [--timeout S] [--drain 0|1] [--label NAME] [--ramp S]\n"
-                 "       streaming: --stream 1 --ttft S --itl S [--tokens N] (with --requests-per-conn K or --duration S)\n");
+                 "       streaming: --stream 1 --ttft S --itl S [--tokens N] (with --requests-per-conn K or --duration S)\n"
+                 "       --answers-log FILE: each 2xx answer's send and finish times and the kernel's arrival stamp of its\n"
+                 "         last read (CLOCK_MONOTONIC ns; 0 when the kernel gave none), one answer a line\n");
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -153,6 +156,7 @@ bool parse_options(int argc, char** argv, options& o) {
         else if (k == "--tokens") o.tokens = uint32_t(std::atol(v));
         else if (k == "--ramp") o.ramp_s = std::atof(v);
         else if (k == "--busy-poll") o.busy_poll = std::atoi(v) != 0;
+        else if (k == "--answers-log") o.answers_log = v;
         else {
             std::fprintf(stderr, "load_client: unknown option %s\n", k.c_str());
             return false;
@@ -259,6 +263,10 @@ private:
     uint64_t err_connect_ = 0, err_io_ = 0, err_timeout_ = 0, err_parse_ = 0, err_closed_ = 0;
     uint64_t last_answer_ns_ = 0;
     sample_set first_, established_, non2xx_lat_;
+    struct answer_time {
+        uint64_t sent, done, kernel;  // kernel: the last read's arrival stamp (0: none)
+    };
+    std::vector<answer_time> answer_times_;  // --answers-log
     uint32_t ramp_cursor_ = 0;  // --ramp: connections before this one have been released
     // Streaming.
     std::vector<sse_event> sse_;
@@ -285,7 +293,7 @@ bool load::open_one(uint32_t i) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (o_.stream) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);  // kernel arrival stamps
+    if (o_.stream || !o_.answers_log.empty()) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);  // kernel arrival stamps
     uint32_t sources = o_.sources ? o_.sources : default_sources(o_.connections);
     sockaddr_in src{};
     src.sin_family = AF_INET;
@@ -425,6 +433,7 @@ void load::answered(uint32_t i) {
         ++ok_;
         int64_t us = (lat_ns - int64_t(delay_ns_)) / 1000;
         (first ? first_ : established_).add(us);
+        if (!o_.answers_log.empty()) answer_times_.push_back({c.started_ns, t, kx_ns_});
     } else {
         ++non2xx_;
         if (c.status == 503) ++status503_;
@@ -659,7 +668,7 @@ void load::read_some(uint32_t i, uint32_t ev) {
         conn& c = conns_[i];
         if (c.st == cstate::closed) return;
         ssize_t r;
-        if (o_.stream) {
+        if (o_.stream || !o_.answers_log.empty()) {
             // recvmsg for the kernel's arrival stamp of the last segment read (SO_TIMESTAMPNS,
             // CLOCK_REALTIME), beside the clock read that defines receipt.
             alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(timespec))];
@@ -775,6 +784,8 @@ int load::run() {
         k_ttft_err_.us.reserve(size_t(expect));
         k_gap_err_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
         k_late_.us.reserve(size_t(std::min<uint64_t>(expect * per, 64u << 20)));
+    }
+    if (o_.stream || !o_.answers_log.empty()) {
         timespec rt, mono;
         clock_gettime(CLOCK_REALTIME, &rt);
         clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -873,6 +884,17 @@ int load::run() {
         }
     }
     uint64_t end_ns = now_ns();
+    if (!o_.answers_log.empty()) {
+        FILE* f = std::fopen(o_.answers_log.c_str(), "w");
+        if (f == nullptr) {
+            std::fprintf(stderr, "load_client: cannot write %s\n", o_.answers_log.c_str());
+        } else {
+            for (const answer_time& a : answer_times_) {
+                std::fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", a.sent, a.done, a.kernel);
+            }
+            std::fclose(f);
+        }
+    }
     rusage ru1;
     getrusage(RUSAGE_SELF, &ru1);
     double cpu_s = double(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +

@@ -91,6 +91,9 @@ def main():
                       + delay + " s (bench/load_client)",
         "throughput": "throughput: delay 0, {} keep-alive connections (wrk; each run the median of 3)",
         "reject": "reject: MAX_CONCURRENT=1000, {} connections, delay 60 s (bench/load_client; each run the median of 3)",
+        "queue": "queue: {} requests against MAX_CONCURRENT=1000 + MAX_WAITING=10000, and against 10,000 slots"
+                 " (bench/load_client, bench/queue_error.py; medians of " + os.environ.get("QUEUE_REPS", "3") + " runs;"
+                 " llm-mock-server only: the baselines have no queue)",
         "stream": "stream: {} concurrent SSE streams, TTFT " + os.environ.get("STREAM_TTFT", "0.5") + " s, ITL "
                   + os.environ.get("STREAM_ITL", "0.02") + " s, " + os.environ.get("STREAM_TOKENS", "200")
                   + " tokens, " + os.environ.get("STREAM_PER_CONN", "2") + " streams per connection "

@@ -34,18 +34,23 @@
 #               Anthropic Messages; 1,000 streams of 200 tokens, KINDS_REPS (3) runs each, the
 #               kinds rotating): server CPU per token event, TTFT and gap error p99, as ratios
 #               to text (medians)
+#   queue       vLLM's waiting queue: MAX_CONCURRENT=1000, MAX_WAITING=10000, 10,000 requests offered
+#               at QUEUE_CONNECT_RATE (5,000/s, one per connection), delay QUEUE_DELAY (1 s) + prefill
+#               0.05 s, QUEUE_REPS (3) runs (medians), beside the same offer with every request running
+#               at once (MAX_CONCURRENT=10000: no wait): queue-time error = what the client saw minus
+#               the wait the FIFO planned plus prefill and delay (bench/queue_error.py), p50/p99/max
 #
 # Environment: BENCH_SCENARIOS="micro hold throughput reject stream kinds ratelimit" (e.g. BENCH_SCENARIOS=stream
 # for that one alone), BENCH_SERVERS="ours nginx reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
 # BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
 # STREAM_LEVELS="1000 2000", STREAM_TTFT=0.5, STREAM_ITL=0.02, STREAM_TOKENS=200, STREAM_PER_CONN=2,
-# STREAM_RAMP=1, STREAM_REPS=3, STREAM_BUSY_POLL=0.
+# STREAM_RAMP=1, STREAM_REPS=3, STREAM_BUSY_POLL=0, QUEUE_DELAY=1, QUEUE_CONNECT_RATE=5000, QUEUE_REPS=3.
 set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
 cd "$(dirname "$0")/.." || exit 1
-SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds ratelimit}
+SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds ratelimit queue}
 SERVERS=${BENCH_SERVERS:-ours nginx reference}
 HOLD_LEVELS=${HOLD_LEVELS:-1000 5000 15000}
 HOLD_DELAY=${HOLD_DELAY:-10}
@@ -65,6 +70,10 @@ STREAM_RAMP=${STREAM_RAMP:-1}
 STREAM_REPS=${STREAM_REPS:-3}
 KINDS_REPS=${KINDS_REPS:-3}
 RATELIMIT_REPS=${RATELIMIT_REPS:-3}
+QUEUE_DELAY=${QUEUE_DELAY:-1}
+QUEUE_CONNECT_RATE=${QUEUE_CONNECT_RATE:-5000}
+QUEUE_REPS=${QUEUE_REPS:-3}
+SERVER_ENV=""  # VAR=VALUE ... for our server (the queue scenario's settings)
 STREAM_BUSY_POLL=${STREAM_BUSY_POLL:-0}  # 1: the load client never sleeps (no wake-up of it per token)
 STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
 CPU_SHARES=${BENCH_CPU_SHARES:-10240}  # cgroup v1 cpu.shares (default 1024) of every bench cgroup
@@ -273,7 +282,7 @@ start_server() {
     cg_new "$SKIND-$name" 1
     case $SKIND in
     ours)
-        cmd="exec taskset -c $SERVER_CORE $BIN --host 127.0.0.1 --port $SPORT --response-delay-seconds $delay"
+        cmd="exec env $SERVER_ENV taskset -c $SERVER_CORE $BIN --host 127.0.0.1 --port $SPORT --response-delay-seconds $delay"
         [ "$max" != auto ] && cmd="$cmd --max-concurrent $max"
         [ "$STREAMING" = 1 ] &&
             cmd="$cmd --ttft-seconds $STREAM_TTFT --itl-seconds $STREAM_ITL --output-tokens $STREAM_TOKENS"
@@ -688,6 +697,64 @@ scenario_ratelimit() {
     fi
 }
 
+# ---- queue ------------------------------------------------------------------------------------
+# vLLM's waiting queue at scale: 10,000 requests, one per connection, offered at
+# QUEUE_CONNECT_RATE/s against 1,000 slots, so up to ~8,000 wait. Every request takes the same
+# delay + prefill once it has a slot, so the k-th answer to finish had the slot of the
+# (k - 1000)-th: bench/queue_error.py computes each one's error against that plan from the
+# answers' kernel arrival stamps. Beside it, the same offer with 10,000 slots (no wait): the
+# plain delay error in the same arrival pattern.
+scenario_queue() {
+    local body='{"model":"qwen-plus","max_tokens":16,"messages":[{"role":"user","content":"Hello"}]}'
+    # The prompt is 2 tokens: prefill 0.05 s + 2 x 0.1 ms.
+    local svc
+    svc=$(awk -v d="$QUEUE_DELAY" 'BEGIN {printf "%.4f", d + 0.05 + 0.0002}')
+    say ""
+    say "== queue: MAX_CONCURRENT=1000 + MAX_WAITING=10000 against 10,000 slots (no wait); 10,000 requests at $QUEUE_CONNECT_RATE/s, delay $QUEUE_DELAY s + prefill 0.05 s, $QUEUE_REPS runs each (medians); error = seen - planned, ms"
+    local mode r
+    for mode in queue direct; do
+        local q50="" q99="" qmax="" f50="" f99="" wmax="" okall=0
+        for r in $(seq "$QUEUE_REPS"); do
+            local raw=$OUT/raw/queue-$mode-$r.txt log=$OUT/raw/queue-$mode-$r.answers line slots=1000
+            SERVER_ENV="PREFILL_OVERHEAD_SECONDS=0.05 PREFILL_SECONDS_PER_1K_TOKENS=0.1"
+            if [ $mode = queue ]; then
+                SERVER_ENV="$SERVER_ENV MAX_WAITING=10000"
+            else
+                slots=10000
+            fi
+            start_server ours "$QUEUE_DELAY" "$slots" "queue-$mode-$r"
+            run_load "$raw" "$LC" --port "$SPORT" --connections 10000 --requests-per-conn 1 \
+                --connect-rate "$QUEUE_CONNECT_RATE" --delay "$svc" --timeout 60 --body "$body" \
+                --answers-log "$log" --label "queue-$mode"
+            stop_server
+            SERVER_ENV=""
+            okall=$((okall + $(kv "$(grep '^RESULT' "$raw")" ok)))
+            python3 bench/queue_error.py "$log" "$slots" "$svc" >"$raw.error"
+            sed "s/^ */  $mode $r: /" "$raw.error" | grep -v RESULT | tee -a "$OUT/run.log"
+            line=$(grep '^RESULT' "$raw.error")
+            f50="$f50 $(kv "$line" first_p50_ms)"
+            f99="$f99 $(kv "$line" first_p99_ms)"
+            q50="$q50 $(kv "$line" queued_p50_ms)"
+            q99="$q99 $(kv "$line" queued_p99_ms)"
+            qmax="$qmax $(kv "$line" queued_max_ms)"
+            wmax="$wmax $(kv "$line" wait_max_s)"
+        done
+        if [ $mode = queue ]; then
+            fig queue 10000 ours "queued: queue-time error p50 ms" "$(echo "$q50" | median)"
+            fig queue 10000 ours "queued: queue-time error p99 ms" "$(echo "$q99" | median)"
+            fig queue 10000 ours "queued: queue-time error max ms" "$(echo "$qmax" | median)"
+            fig queue 10000 ours "queued: longest wait s" "$(echo "$wmax" | median)"
+            fig queue 10000 ours "first 1,000 (no wait): error p50 ms" "$(echo "$f50" | median)"
+            fig queue 10000 ours "first 1,000 (no wait): error p99 ms" "$(echo "$f99" | median)"
+            fig queue 10000 ours "2xx answers (all runs, of $((QUEUE_REPS * 10000)))" "$okall"
+        else
+            fig queue 10000 ours "10,000 slots (no queue): delay error p50 ms" "$(echo "$f50" | median)"
+            fig queue 10000 ours "10,000 slots (no queue): delay error p99 ms" "$(echo "$f99" | median)"
+            fig queue 10000 ours "10,000 slots: 2xx answers (all runs)" "$okall"
+        fi
+    done
+}
+
 # ---- run ----------------------------------------------------------------------------------------
 say "llm-mock-server benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
 say "server: $BIN (sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$BIN" '+%H:%M UTC')), tree $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
@@ -702,7 +769,7 @@ for s in $SCENARIOS; do
 done
 say ""
 HOLD_DELAY=$HOLD_DELAY STREAM_TTFT=$STREAM_TTFT STREAM_ITL=$STREAM_ITL STREAM_TOKENS=$STREAM_TOKENS \
-    STREAM_PER_CONN=$STREAM_PER_CONN STREAM_REPS=$STREAM_REPS python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
+    STREAM_PER_CONN=$STREAM_PER_CONN STREAM_REPS=$STREAM_REPS QUEUE_REPS=$QUEUE_REPS python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
 if command -v gnuplot >/dev/null; then
     HOLD_DELAY=$HOLD_DELAY bash bench/plot.sh "$OUT" >>"$OUT/run.log" 2>&1 && say "plots: $OUT/hold-memory.png $OUT/hold-delay.png"
 else

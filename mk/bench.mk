@@ -54,6 +54,11 @@ build/bench/timer_wheel_bench: bench/timer_wheel_bench.cpp build/opt/engine/time
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -o $@
 
+# The prefix cache's geometry and sharing figures (include/service/prefix_cache.hpp's tables).
+build/bench/prefix_cache_bench: bench/prefix_cache_bench.cpp build/opt/service/prefix_cache.o build/opt/answer/tokens.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $^ -pthread -o $@
+
 bench-tools: $(BENCH_TOOLS)
 
 bench-micro: $(BENCH_MICRO)

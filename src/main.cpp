@@ -25,6 +25,7 @@
 #include "dialects/openai_chat.hpp"
 #include "service/admin_api.hpp"
 #include "service/live_config.hpp"
+#include "service/prefix_cache.hpp"
 #include "service/rate_limiter.hpp"
 #include "settings/config.hpp"
 #include "observe/healthcheck.hpp"
@@ -188,6 +189,19 @@ int run(int argc, char** argv) {
             log(fmt::format("rate limits per key: {} requests/min, {} tokens/min, {} tiers, {} keys at most", global.rpm,
                             global.tpm, tiers.size(), cfg.rate_limit_max_keys));
         }
+    }
+    // vLLM's prefix cache: one table for every worker (a client's next turn lands on any of
+    // them), calloc'd now; the sets no block reaches cost no memory.
+    prefix_cache prefix;
+    if (cfg.prefix_cache_blocks != 0) {
+        std::string err;
+        if (!prefix.init(cfg.prefix_cache_blocks, err)) {
+            log("PREFIX_CACHE_BLOCKS: " + err);
+            return 1;
+        }
+        srv.prefix = &prefix;
+        log(fmt::format("prefix cache: {} blocks of {} tokens ({} MiB of address space)", cfg.prefix_cache_blocks,
+                        cfg.prefix_block_tokens, (uint64_t(cfg.prefix_cache_blocks) / PREFIX_WAYS + 1) * 64 >> 20));
     }
     // Live control: the settings snapshots every worker reads, and the admin routes and
     // scenario thread that change them.

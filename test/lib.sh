@@ -2,6 +2,14 @@
 # Shared by the integration suites (sourced): the check helpers, server start/stop, curl
 # wrappers. $1 of the sourcing script, when given, is the default server binary (BIN). Sets
 # BIN, HERE, T, P, F, S, PIDS; every process started is killed by PID on exit.
+# With --binary as $2, $1 must be an executable (else usage and exit 2) and the locale is C.
+if [ "${2:-}" = --binary ]; then
+    export LC_ALL=C
+    if [ ! -x "$1" ]; then
+        echo "usage: $0 BINARY" >&2
+        exit 2
+    fi
+fi
 BIN=
 [ -n "${1:-}" ] && BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -8,13 +8,8 @@
 # usage: test/suite_agents.sh [BINARY]   (default build/llm-mock-server-san)
 # Ends with one line "agents: P passed, F failed, S skipped".
 set -u
-export LC_ALL=C
 set -- "${1:-build/llm-mock-server-san}"
-if [ ! -x "$1" ]; then
-    echo "usage: $0 BINARY" >&2
-    exit 2
-fi
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" "$1" --binary
 
 CONTENT='我是阿里云开发的一款超大规模语言模型，我叫通义千问。'
 V1=/v1/chat/completions

@@ -11,13 +11,8 @@
 # usage: test/suite_rate_limits.sh [BINARY]   (default build/llm-mock-server-san)
 # Ends with one line "rate-limits: P passed, F failed, S skipped".
 set -u
-export LC_ALL=C
 set -- "${1:-build/llm-mock-server-san}"
-if [ ! -x "$1" ]; then
-    echo "usage: $0 BINARY" >&2
-    exit 2
-fi
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" "$1" --binary
 
 CHAT=/v1/chat/completions
 printf '%s' '{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}]}' >"$T/chat.json"

@@ -8,13 +8,8 @@
 # Needs build/bench/load_client and build/bench/reference_stream (make bench-tools; make test
 # builds them). Ends with one line "stream-load: P passed, F failed, S skipped".
 set -u
-export LC_ALL=C
 set -- "${1:-build/llm-mock-server-san}"
-if [ ! -x "$1" ]; then
-    echo "usage: $0 BINARY" >&2
-    exit 2
-fi
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" "$1" --binary
 LC=$HERE/../build/bench/load_client
 REFS=$HERE/../build/bench/reference_stream
 

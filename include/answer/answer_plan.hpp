@@ -110,6 +110,7 @@ struct answer_cursor {
     // stream's first token, then that token's time (vLLM's prefill and decode phases).
     uint32_t mark_us = 0;
     uint32_t cached_tokens = 0;   // of prompt_tokens, found in the prefix cache
+    uint32_t kv_blocks = 0;       // prefix-cache blocks this running request holds (kv_cache_usage_perc)
     uint8_t dialect = 0;          // which dialect speaks: its row in the route table
     uint8_t choices = 1;
     uint8_t block = BLOCK_REASONING;  // the block being produced

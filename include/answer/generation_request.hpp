@@ -13,6 +13,8 @@
 
 namespace lms {
 
+class prompt_blocks;  // service/prefix_cache.hpp: the prefix cache's block hasher
+
 // The limits a reader enforces: choices (the mock's own: OpenAI allows 128, DashScope 4), stop
 // sequences and tools (OpenAI's), tool calls in one answer (the mock's).
 inline constexpr uint32_t MAX_CHOICES = 8;
@@ -66,6 +68,10 @@ struct generation_request {
     // too: /tokenize walks its messages (chat_prompt_text).
     simdjson::dom::object body;
     bool echo_wanted = false;
+    // The worker's block hasher while the prefix cache is on (else null): the reader feeds it
+    // the text it counts into prompt_bytes, in the same order, system prompt first, with a
+    // separator before each message (answer/prompt_text.hpp). A reader's reset keeps it.
+    prompt_blocks* blocks = nullptr;
 };
 
 // Tool i of the request (i < tool_count): its name and its parameters schema (has_parameters

@@ -16,6 +16,7 @@
 namespace lms {
 
 class rate_limiter;
+class prefix_cache;
 class live_config;
 class admin_api;
 
@@ -50,6 +51,8 @@ struct server {
     // The per-key rate limits (RATE_LIMIT_*), shared by every worker; main always sets it (the
     // global limits may be turned on live): enabled() says whether any limit is on.
     rate_limiter* rate = nullptr;
+    // vLLM's prefix cache (PREFIX_CACHE_BLOCKS), shared by every worker; null when off.
+    prefix_cache* prefix = nullptr;
     // The settings the answers follow, changed live (ADMIN_TOKEN, SCENARIO_FILE); main sets both
     // before the workers start. cfg above stays the startup settings (what cannot change).
     live_config* live = nullptr;

@@ -21,6 +21,7 @@
 #include "engine/http_response.hpp"
 #include "engine/server.hpp"
 #include "service/live_config.hpp"
+#include "service/prefix_cache.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/route_table.hpp"
 
@@ -65,6 +66,9 @@ public:
     // The answer is over (sent, or its connection is gone): what the cursor borrowed goes
     // back. Idempotent.
     void end(answer_cursor& cur) noexcept;
+    // The KV blocks a request holds from its slot to its end (PREFIX_CACHE_BLOCKS): its prompt
+    // and all the tokens it will generate, in whole blocks (vllm:kv_cache_usage_perc).
+    void hold_kv(answer_cursor& cur) noexcept;
 
     // The body of an error the engine answers by itself (framing, timeouts, sizes), in the
     // default envelope; rendered into area.
@@ -177,6 +181,7 @@ private:
     json_body_parser body_parser_;  // the readers' one JSON parser
     embedding_request embedding_;  // one /v1/embeddings request being answered
     generation_request request_;   // the request being admitted (valid during on_request only)
+    prompt_blocks blocks_;         // its prompt's block hashes, fed by the reader (PREFIX_CACHE_BLOCKS)
     rng rng_;
     live_snapshot own_;
     const live_snapshot* snap_ = &own_;

@@ -29,7 +29,7 @@
 namespace lms {
 
 // Rows in the settings table (src/settings/config.cpp); the build fails when the two disagree.
-inline constexpr size_t SETTING_COUNT = 58;
+inline constexpr size_t SETTING_COUNT = 60;
 
 // RATE_LIMIT_MAX_KEYS' minimum (service/rate_limiter's RATE_MIN_KEYS; main asserts they agree).
 inline constexpr uint32_t CONFIG_RATE_MIN_KEYS = 16;
@@ -66,6 +66,8 @@ struct config {
     double prefill_per_1k = 0;              // PREFILL_SECONDS_PER_1K_TOKENS
     uint64_t prefill_overhead_ms = 0;       // PREFILL_OVERHEAD_SECONDS
     double itl_per_running = 0;             // ITL_PER_RUNNING_STREAM: s per other running request
+    uint32_t prefix_cache_blocks = 0;       // PREFIX_CACHE_BLOCKS: the prefix table's blocks; 0: off
+    uint32_t prefix_block_tokens = 16;      // PREFIX_BLOCK_TOKENS: tokens a block
     uint32_t output_tokens = 0;             // 0: the content text's own length in tokens
     uint32_t max_output_tokens = 4096;      // cap on max_tokens and X-Mock-Output-Tokens
     content_mode content = content_mode::original;

@@ -13,6 +13,7 @@
 
 #include "dialects/body_fields.hpp"
 
+#include "answer/prompt_text.hpp"
 #include "answer/schema_json.hpp"
 
 namespace lms {
@@ -113,10 +114,11 @@ bool read_message(simdjson::dom::element m, generation_request& out, body_error&
         return false;
     }
     const bool user = role == "user";
+    begin_prompt_message(out, role);
     std::string_view s;
     simdjson::dom::array blocks;
     if (content.get(s) == simdjson::SUCCESS) {
-        out.prompt_bytes += s.size();
+        count_prompt(out, s);
         if (user) {
             out.last_user = s;
             out.tool_turns = 0;
@@ -141,7 +143,7 @@ bool read_message(simdjson::dom::element m, generation_request& out, body_error&
                 err = {"messages.content.text: Field required", "messages.content"};
                 return false;
             }
-            out.prompt_bytes += t.size();
+            count_prompt(out, t);
             if (!have_text) {
                 first = t;
                 have_text = true;
@@ -153,12 +155,12 @@ bool read_message(simdjson::dom::element m, generation_request& out, body_error&
             simdjson::dom::array parts;
             if (b["content"].get(c) == simdjson::SUCCESS) {
                 if (c.get(s) == simdjson::SUCCESS) {
-                    out.prompt_bytes += s.size();
+                    count_prompt(out, s);
                 } else if (c.get(parts) == simdjson::SUCCESS) {
                     for (simdjson::dom::element part : parts) {
                         std::string_view t;
                         if (block_text(part, t)) {
-                            out.prompt_bytes += t.size();
+                            count_prompt(out, t);
                         }
                     }
                 }
@@ -343,7 +345,7 @@ bool number_in(simdjson::dom::element e, double lo, double hi) noexcept {
 
 bool read_body(json_body_parser& p, const char* body, size_t len, generation_request& out, body_error& err,
                bool need_max_tokens) noexcept {
-    out = generation_request{};
+    reset_request(out);
     simdjson::dom::object obj;
     if (!p.parse_object(body, len, obj, err)) {
         return false;
@@ -388,26 +390,28 @@ bool read_body(json_body_parser& p, const char* body, size_t len, generation_req
         err = {"messages: at least one message is required", "messages"};
         return false;
     }
-    for (simdjson::dom::element m : messages) {
-        if (!read_message(m, out, err)) {
-            return false;
-        }
-    }
+    // The system prompt first: it heads the prompt's blocks (the prefix cache).
     if (f.given(af::system)) {
+        begin_prompt_message(out, "system");
         std::string_view s;
         simdjson::dom::array blocks;
         if (f[af::system].get(s) == simdjson::SUCCESS) {
-            out.prompt_bytes += s.size();
+            count_prompt(out, s);
         } else if (f[af::system].get(blocks) == simdjson::SUCCESS) {
             for (simdjson::dom::element b : blocks) {
                 if (!block_text(b, s)) {
                     err = {"system: Input should be a valid string or a list of text blocks", "system"};
                     return false;
                 }
-                out.prompt_bytes += s.size();
+                count_prompt(out, s);
             }
         } else {
             err = {"system: Input should be a valid string or a list of text blocks", "system"};
+            return false;
+        }
+    }
+    for (simdjson::dom::element m : messages) {
+        if (!read_message(m, out, err)) {
             return false;
         }
     }

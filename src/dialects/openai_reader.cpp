@@ -6,6 +6,7 @@
 
 #include "dialects/body_fields.hpp"
 
+#include "answer/prompt_text.hpp"
 #include "answer/schema_json.hpp"
 
 namespace lms {
@@ -160,7 +161,7 @@ bool read_agent_fields(const body_fields& f, generation_request& out, body_error
 
 bool read_chat_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                        body_error& err) noexcept {
-    out = generation_request{};
+    reset_request(out);
     simdjson::dom::object obj;
     if (!p.parse_object(body, len, obj, err)) {
         return false;
@@ -213,7 +214,15 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
         if (!has_content) {
             continue;
         }
-        std::string_view text = content_text(content, out.prompt_bytes);
+        std::string_view role_name;
+        if (has_role && role_value.get(role_name) != simdjson::SUCCESS) {
+            role_name = {};
+        }
+        begin_prompt_message(out, role_name);
+        std::string_view text = out.blocks == nullptr
+                                    ? content_text(content, out.prompt_bytes)
+                                    : content_text(content, out.prompt_bytes,
+                                                   [&out](std::string_view t) noexcept { out.blocks->append(t); });
         if (user) {
             out.last_user = text;
         }
@@ -277,7 +286,7 @@ bool read_dashscope_chat_request(json_body_parser& p, const char* body, size_t l
 
 bool read_completion_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                              body_error& err) noexcept {
-    out = generation_request{};
+    reset_request(out);
     simdjson::dom::object obj;
     if (!p.parse_object(body, len, obj, err)) {
         return false;
@@ -292,7 +301,7 @@ bool read_completion_request(json_body_parser& p, const char* body, size_t len, 
     simdjson::dom::array arr;
     if (v.get(s) == simdjson::SUCCESS) {
         out.last_user = s;
-        out.prompt_bytes = s.size();
+        count_prompt(out, s);
     } else if (v.get(arr) == simdjson::SUCCESS && arr.size() > 0) {
         for (simdjson::dom::element e : arr) {
             if (e.get(s) != simdjson::SUCCESS) {
@@ -302,7 +311,7 @@ bool read_completion_request(json_body_parser& p, const char* body, size_t len, 
             if (out.last_user.empty()) {
                 out.last_user = s;
             }
-            out.prompt_bytes += s.size();
+            count_prompt(out, s);
         }
     } else {
         err = {"Invalid 'prompt': expected a string or a non-empty array of strings.", "prompt"};

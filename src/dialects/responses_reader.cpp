@@ -12,6 +12,7 @@
 
 #include "dialects/body_fields.hpp"
 
+#include "answer/prompt_text.hpp"
 #include "answer/schema_json.hpp"
 #include "dialects/openai_responses.hpp"
 
@@ -79,12 +80,12 @@ std::string_view flat_function_name(simdjson::dom::element e) noexcept {
     return name;
 }
 
-// A message's content (a string or an array of parts): its text bytes into bytes, the first
-// text returned; false when it is neither.
-bool message_text(simdjson::dom::element content, uint64_t& bytes, std::string_view& first) noexcept {
+// A message's content (a string or an array of parts): its text counted into out's prompt, the
+// first text returned; false when it is neither.
+bool message_text(simdjson::dom::element content, generation_request& out, std::string_view& first) noexcept {
     std::string_view s;
     if (content.get(s) == simdjson::SUCCESS) {
-        bytes += s.size();
+        count_prompt(out, s);
         first = s;
         return true;
     }
@@ -101,7 +102,7 @@ bool message_text(simdjson::dom::element content, uint64_t& bytes, std::string_v
         // input_text, output_text, refusal carry text; input_image / input_file do not.
         std::string_view t;
         if (part["text"].get(t) == simdjson::SUCCESS || part["refusal"].get(t) == simdjson::SUCCESS) {
-            bytes += t.size();
+            count_prompt(out, t);
             if (first.empty()) {
                 first = t;
             }
@@ -114,7 +115,8 @@ bool read_input(simdjson::dom::element input, generation_request& out, body_erro
     std::string_view s;
     if (input.get(s) == simdjson::SUCCESS) {
         out.last_user = s;
-        out.prompt_bytes += s.size();
+        begin_prompt_message(out, "user");
+        count_prompt(out, s);
         out.message_count = 1;
         return true;
     }
@@ -168,7 +170,8 @@ bool read_input(simdjson::dom::element input, generation_request& out, body_erro
                 return false;
             }
             std::string_view first;
-            if (!has_content || !message_text(content_v, out.prompt_bytes, first)) {
+            begin_prompt_message(out, role);
+            if (!has_content || !message_text(content_v, out, first)) {
                 err = {"Invalid 'input[].content': expected a string or an array of content parts.", "input"};
                 return false;
             }
@@ -185,7 +188,8 @@ bool read_input(simdjson::dom::element input, generation_request& out, body_erro
                        "input"};
                 return false;
             }
-            out.prompt_bytes += args.size();
+            begin_prompt_message(out, "function_call");
+            count_prompt(out, args);
             if (!in_tools) {
                 ++out.tool_turns;
                 in_tools = true;
@@ -197,9 +201,10 @@ bool read_input(simdjson::dom::element input, generation_request& out, body_erro
                        "input"};
                 return false;
             }
+            begin_prompt_message(out, "tool");
             if (output_v.get(output) == simdjson::SUCCESS) {
-                out.prompt_bytes += output.size();
-            } else if (!message_text(output_v, out.prompt_bytes, first)) {
+                count_prompt(out, output);
+            } else if (!message_text(output_v, out, first)) {
                 err = {"Invalid 'input[].output': expected a string or an array of content parts.", "input"};
                 return false;
             }
@@ -415,7 +420,7 @@ bool read_unit(const responses_fields& f, responses_fields::name n, double max, 
 
 bool read_responses_request(json_body_parser& p, const char* body, size_t len, generation_request& out,
                             body_error& err) noexcept {
-    out = generation_request{};
+    reset_request(out);
     simdjson::dom::object obj;
     if (!p.parse_object(body, len, obj, err)) {
         return false;
@@ -429,16 +434,18 @@ bool read_responses_request(json_body_parser& p, const char* body, size_t len, g
         err = {"Missing required parameter: 'input'.", "input"};
         return false;
     }
-    if (!read_input(f[responses_fields::input], out, err)) {
-        return false;
-    }
+    // The instructions first: the system prompt heads the prompt's blocks (the prefix cache).
     if (f.given(responses_fields::instructions)) {
         std::string_view s;
         if (f[responses_fields::instructions].get(s) != simdjson::SUCCESS) {
             err = {"Invalid type for 'instructions': expected a string.", "instructions"};
             return false;
         }
-        out.prompt_bytes += s.size();
+        begin_prompt_message(out, "system");
+        count_prompt(out, s);
+    }
+    if (!read_input(f[responses_fields::input], out, err)) {
+        return false;
     }
     if (f.given(responses_fields::stream) && f[responses_fields::stream].get(out.stream) != simdjson::SUCCESS) {
         err = {"Invalid type for 'stream': expected a boolean.", "stream"};

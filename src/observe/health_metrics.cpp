@@ -7,6 +7,7 @@
 
 #include "service/admin_api.hpp"
 #include "service/live_config.hpp"
+#include "service/prefix_cache.hpp"
 
 namespace lms {
 
@@ -38,12 +39,14 @@ int render_health(out_buf& b, const server& s) noexcept {
              R"("cpu":{{"total_cores":{},"available_cores":{},"source":"{}"}},)"
              R"("active_requests":{},"max_concurrent_requests":{},"concurrent_usage_ratio":{:.4f},)"
              R"("open_connections":{},"workers":{},"uptime_seconds":{},"config_generation":{},)"
-             R"("queue":{{"waiting":{},"max_waiting":{}}}}})",
+             R"("queue":{{"waiting":{},"max_waiting":{}}},)"
+             R"("prefix_cache":{{"blocks":{},"used_blocks":{},"hit_ratio":{:.4f}}}}})",
              healthy ? "healthy" : "overloaded", conc * 100, limit - (active < limit ? active : limit),
              m.total_bytes / MB, m.used_bytes / MB, m.available_bytes / MB, mem * 100, source_name(m.source), mem,
              rss, double(rss) / double(MB), c.total_cores, c.usable_cores, source_name(c.source), active, limit, conc,
              s.open_connections(), s.workers, unix_seconds() - s.start_unix, generation, s.queue.waiting(),
-             s.queue.capacity());
+             s.queue.capacity(), s.prefix != nullptr ? s.prefix->blocks() : 0,
+             s.prefix != nullptr ? s.prefix->used_blocks() : 0, s.prefix != nullptr ? s.prefix->hit_ratio() : 0.0);
     return healthy ? 200 : 503;
 }
 
@@ -178,6 +181,17 @@ void render_metrics(out_buf& b, const server& s) noexcept {
              "llm_mock_queue_rejected_total{{reason=\"full\"}} {}\nllm_mock_queue_rejected_total{{reason=\"timeout\"}} {}\n",
              s.queue.waiting(), s.queue.capacity(), sum(s, &worker_stats::queue_full),
              sum(s, &worker_stats::queue_timeouts));
+    const prefix_cache* const pc = s.prefix;
+    b.format("# HELP llm_mock_prefix_cache_blocks The prefix cache's blocks (PREFIX_CACHE_BLOCKS; 0: off).\n"
+             "# TYPE llm_mock_prefix_cache_blocks gauge\nllm_mock_prefix_cache_blocks {}\n"
+             "# HELP llm_mock_prefix_cache_used_blocks Prefix-cache blocks holding a prompt block's hash.\n"
+             "# TYPE llm_mock_prefix_cache_used_blocks gauge\nllm_mock_prefix_cache_used_blocks {}\n"
+             "# HELP llm_mock_prefix_cache_query_tokens_total Prompt tokens looked up in the prefix cache.\n"
+             "# TYPE llm_mock_prefix_cache_query_tokens_total counter\nllm_mock_prefix_cache_query_tokens_total {}\n"
+             "# HELP llm_mock_prefix_cache_hit_tokens_total Prompt tokens found in the prefix cache (cached_tokens).\n"
+             "# TYPE llm_mock_prefix_cache_hit_tokens_total counter\nllm_mock_prefix_cache_hit_tokens_total {}\n",
+             pc != nullptr ? pc->blocks() : 0, pc != nullptr ? pc->used_blocks() : 0, pc != nullptr ? pc->queries() : 0,
+             pc != nullptr ? pc->hits() : 0);
     histogram_text(b, s, "llm_mock_queue_time_seconds",
                    "Time from arrival to a slot, for every request admitted with the queue on (0 when it did not wait).",
                    "", DELAY_BUCKETS, &worker_stats::queue_time);
@@ -214,9 +228,12 @@ void render_vllm_metrics(out_buf& b, const server& s) noexcept {
     std::string_view labels = l.view();
     const uint32_t running = s.slots.active();
     const uint32_t limit = s.slots.limit();
-    // KV-cache usage: the share of the slots running (each running request holds its KV
-    // blocks; the mock has no other memory to fill).
-    const double kv = limit != 0 ? double(running < limit ? running : limit) / double(limit) : 0;
+    // KV-cache usage: with the prefix cache, the share of its blocks the running requests hold
+    // (their prompts and answers); without, the share of the slots running.
+    const prefix_cache* const pc = s.prefix;
+    const double kv = pc != nullptr ? pc->kv_usage()
+                      : limit != 0  ? double(running < limit ? running : limit) / double(limit)
+                                    : 0;
     b.format("# HELP vllm:num_requests_running Number of requests in model execution batches.\n"
              "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{{{}}} {}\n"
              "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n"
@@ -237,10 +254,12 @@ void render_vllm_metrics(out_buf& b, const server& s) noexcept {
              "vllm:request_success_total{{finished_reason=\"length\",{}}} {}\n"
              "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n"
              "# TYPE vllm:cache_config_info gauge\n"
-             "vllm:cache_config_info{{block_size=\"16\",enable_prefix_caching=\"False\",{}}} 1.0\n",
-             labels, running, labels, s.queue.waiting(), labels, kv, labels, 0, labels, 0, labels,
+             "vllm:cache_config_info{{block_size=\"{}\",enable_prefix_caching=\"{}\",{}}} 1.0\n",
+             labels, running, labels, s.queue.waiting(), labels, kv, labels, pc != nullptr ? pc->queries() : 0, labels,
+             pc != nullptr ? pc->hits() : 0, labels,
              sum(s, &worker_stats::prompt_tokens), labels, sum(s, &worker_stats::generated_tokens), labels,
-             sum(s, &worker_stats::finished_stop), labels, sum(s, &worker_stats::finished_length), labels);
+             sum(s, &worker_stats::finished_stop), labels, sum(s, &worker_stats::finished_length),
+             s.cfg.prefix_block_tokens, pc != nullptr ? "True" : "False", labels);
     histogram_text(b, s, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", labels,
                    DELAY_BUCKETS, &worker_stats::ttft);
     histogram_text(b, s, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", labels,

@@ -98,6 +98,13 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
         }
         reject(status, message, param, code, headers, body.stream);
     };
+    // With the prefix cache on, the reader hashes the prompt's blocks as it counts its text.
+    prefix_cache* const prefix = srv_.prefix;
+    body.blocks = nullptr;
+    if (prefix != nullptr) {
+        blocks_.reset(cfg.prefix_block_tokens);
+        body.blocks = &blocks_;
+    }
     body_error err;
     if (!d.read(body_parser_, bytes + rq.body_off, rq.body_len, body, err)) {
         refuse(400, err.message, err.param, "");
@@ -214,6 +221,13 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
             return;
         }
     }
+    // The prefix cache is asked once the request is sure to run (vLLM asks when it schedules
+    // one): its cached tokens cost no prefill and are reported in the usage. Not for the
+    // original service's fixed body, whose usage is fixed.
+    if (prefix != nullptr && !plan.original_body) {
+        const prefix_lookup lk = prefix->lookup_insert(blocks_, x.now_ns, index_);
+        in.cached_tokens = lk.cached_tokens < plan.prompt_tokens ? lk.cached_tokens : plan.prompt_tokens;
+    }
     plan_schedule(in, plan, rng_);
     out.takes_slot = !queue_on;
     cur.fault_kind = plan.mid;
@@ -245,12 +259,14 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     cur.created = uint32_t(x.now_unix);
     cur.due_ns = cur.admitted_ns + plan.first_ns;
     worker_stats::bump(stats_.prompt_tokens, cur.original_body ? ORIGINAL_PROMPT_TOKENS : cur.prompt_tokens);
+    cur.kv_blocks = 0;
     if (queue_on) {
         out.kind = reply_kind::queue;  // the engine: a slot now, a place in the queue, or full
         out.body = {};
         out.due_ns = cur.due_ns;
         return;
     }
+    hold_kv(cur);
     if (!cur.stream) {
         if (plan.first_ns == 0) {
             whole(x, d, cur, out, false);
@@ -270,6 +286,16 @@ void answer_service::generate(const http_parser& p, const char* bytes, const exc
     }
 }
 
+void answer_service::hold_kv(answer_cursor& cur) noexcept {
+    if (srv_.prefix == nullptr) {
+        return;
+    }
+    const uint64_t bt = srv_.cfg.prefix_block_tokens;
+    const uint64_t tokens = uint64_t(cur.prompt_tokens) + (uint64_t(cur.tokens_total) + cur.reasoning_tokens) * cur.choices;
+    cur.kv_blocks = uint32_t((tokens + bt - 1) / bt);
+    srv_.prefix->hold(cur.kv_blocks, index_);
+}
+
 // The slot came (at once, or after the wait): the plan's times move by the wait, so the first
 // token is due the planned TTFT after the grant and the client sees queue + TTFT, as on vLLM.
 // A queued stream sends no keep-alive comments (nothing is sent while it waits).
@@ -279,6 +305,7 @@ void answer_service::granted(const exchange_context& x, answer_cursor& cur, repl
     stats_.queue_time.observe(DELAY_BUCKETS, waited / 1000);
     cur.due_ns += waited;
     cur.mark_us = uint32_t(waited / 1000 < UINT32_MAX ? waited / 1000 : UINT32_MAX);
+    hold_kv(cur);
     out.takes_slot = true;
     out.kind = cur.stream ? reply_kind::events : reply_kind::hold;
     out.body = {};

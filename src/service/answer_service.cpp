@@ -508,6 +508,10 @@ bool answer_service::key_accepted(const http_parser& p, const char* bytes, bool&
 }
 
 void answer_service::end(answer_cursor& cur) noexcept {
+    if (cur.kv_blocks != 0) {
+        srv_.prefix->release(cur.kv_blocks, index_);
+        cur.kv_blocks = 0;
+    }
     if (cur.script != nullptr) {
         scripts_.release(cur.script);
         cur.script = nullptr;
