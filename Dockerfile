@@ -10,7 +10,7 @@
 # --- build: Debian's compiler and fmt, simdjson from Debian's source package -----------------
 FROM debian:bookworm-slim AS build
 ENV DEBIAN_FRONTEND=noninteractive
-# What `make static` needs, and no more (the full PACKAGES list also holds the test tools).
+# What `make static` needs, and no more (BUILD_PACKAGES less libsimdjson-dev, plus file).
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends g++ make libfmt-dev file ca-certificates \
  && rm -rf /var/cache/apt/archives/*.deb
@@ -23,8 +23,8 @@ COPY Makefile ./
 COPY mk/ mk/
 COPY include/ include/
 COPY src/ src/
-# PACKAGES on the command line: the packages above are all the static build uses.
-RUN make -j"$(nproc)" static PACKAGES="g++ make libfmt-dev file" \
+# The package lists on the command line: the packages above are all the static build uses.
+RUN make -j"$(nproc)" static BUILD_PACKAGES="g++ make libfmt-dev" STATIC_PACKAGES=file \
  && cp build/llm-mock-server-static /llm-mock-server \
  && chmod 0755 /llm-mock-server
 

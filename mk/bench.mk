@@ -14,8 +14,7 @@
 
 # nginx + echo module: the baseline; linux-perf: profiles. gnuplot (the plots, 44 packages)
 # is installed by `make bench` only, not by every build.
-BENCH_PACKAGES := nginx libnginx-mod-http-echo linux-perf
-PACKAGES += $(BENCH_PACKAGES)
+BENCH_PACKAGES += nginx libnginx-mod-http-echo linux-perf
 
 BENCH_CXXFLAGS := $(CXXSTD) -O2 -g $(WARN) $(DEFS) $(INC)
 BENCH_MICRO := build/bench/parser_bench build/bench/render_bench build/bench/timer_wheel_bench
@@ -26,8 +25,7 @@ TEST_DEPS += build/bench/load_client build/bench/reference_stream
 
 .PHONY: bench bench-micro bench-tools bench-deps
 
-# The packages are checked here too: a build/.deps stamp made before they were listed
-# would not install them.
+# Installed by `make bench` alone: `make run` and `make test` need none of them.
 bench-deps: | build/.deps
 	@sh test/install_deps.sh $(BENCH_PACKAGES) gnuplot-nox
 

@@ -10,7 +10,7 @@
 # (corpus replay + a short libFuzzer pass), test/suite_tsan.sh (TSan server and slot limiter,
 # the allocation counter) and test/suite_hostile.sh (hostile clients, floods, shutdown).
 
-PACKAGES += clang libclang-rt-14-dev python3 util-linux
+TEST_PACKAGES += clang libclang-rt-14-dev python3 util-linux
 
 FUZZ_TARGETS  := fuzz_http_parser fuzz_http_differential fuzz_chat_body fuzz_responses_body fuzz_anthropic_body
 FUZZ_CXX      ?= clang++
@@ -19,11 +19,11 @@ FUZZ_SECONDS  ?= 120
 TSAN          := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
 # The parser and the body reader instrumented for libFuzzer (clang), and for replay (g++ SAN).
-build/fuzz/obj/%.o: src/%.cpp | build/.deps
+build/fuzz/obj/%.o: src/%.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
-build/fuzz/obj/fuzz_%.o: fuzz/fuzz_%.cpp | build/.deps
+build/fuzz/obj/fuzz_%.o: fuzz/fuzz_%.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
@@ -42,7 +42,7 @@ $(BODY_FUZZ:%=build/fuzz/%): build/fuzz/%: build/fuzz/obj/%.o $(READER_SRC:src/%
                                            $(ECHO_SRC:src/%.cpp=build/fuzz/obj/%.o)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -lsimdjson -o $@
 
-build/fuzz-replay/%.o: fuzz/%.cpp | build/.deps
+build/fuzz-replay/%.o: fuzz/%.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(SAN) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
@@ -69,11 +69,11 @@ fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz-replay/%)
 	@for t in $(FUZZ_TARGETS); do echo "$$t: $$(build/fuzz-replay/$$t fuzz/corpus/$$t 2>/dev/null)"; done
 
 # ThreadSanitizer: the whole server (objects in build/tsan/), and the slot limiter's unit test.
-build/tsan/%.o: src/%.cpp | build/.deps
+build/tsan/%.o: src/%.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(TSAN) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
-build/tsan/test/%.o: test/%.cpp | build/.deps
+build/tsan/test/%.o: test/%.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(TSAN) $(WARN) -Wno-maybe-uninitialized $(DEFS) $(INC) -MMD -MP -c $< -o $@
 
@@ -92,7 +92,7 @@ build/concurrency-tsan: build/tsan/test/service/rate_limiter_test.o build/tsan/t
 	$(CXX) $(TSAN) $^ -lsimdjson -pthread -o $@
 
 # The allocation counter: the optimised server plus one object replacing malloc & co.
-build/alloc/alloc_check.o: test/alloc_check.cpp | build/.deps
+build/alloc/alloc_check.o: test/alloc_check.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
 

@@ -1,7 +1,7 @@
 # schema_json: the generator's test driver for test/suite_schema_json.sh (ajv validates its
 # output for every schema of test/schemas/corpus.json; test/schemas/bad.json must be refused).
 
-build/opt/test/tools/schema_json_cli.o: test/tools/schema_json_cli.cpp | build/.deps
+build/opt/test/tools/schema_json_cli.o: test/tools/schema_json_cli.cpp | build/.test-deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(DEFS) $(INC) -MMD -MP -c $< -o $@
 

@@ -11,7 +11,7 @@ IMAGE ?= llm-mock-server:$(VERSION)
 # podman (as root, runtime runc) and debootstrap run the container test; python3-yaml and
 # docker-compose validate compose.yaml and the Kubernetes manifests. The container test takes
 # about 3 minutes on a fresh machine (base image, build stage, compile) and seconds afterwards.
-PACKAGES += podman runc debootstrap python3-yaml docker-compose
+TEST_PACKAGES += podman runc debootstrap python3-yaml docker-compose
 
 # A rule in an included fragment would otherwise become the default goal.
 .DEFAULT_GOAL := all

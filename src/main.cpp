@@ -72,6 +72,9 @@ int run(int argc, char** argv) {
     case config_status::help:
         fmt::print("{}", config_help());
         return 0;
+    case config_status::help_markdown:
+        fmt::print("{}", config_markdown());
+        return 0;
     case config_status::version:
         fmt::print("llm-mock-server {}\n", LMS_VERSION);
         return 0;

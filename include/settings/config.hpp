@@ -21,8 +21,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "answer/latency_model.hpp"
+#include "settings/value_text.hpp"  // parse_seconds_ms, append_json_string
 
 namespace lms {
 
@@ -108,7 +110,7 @@ struct config {
     std::array<std::optional<std::string>, SETTING_COUNT> written{};
 };
 
-enum class config_status : uint8_t { ok, help, version, error };
+enum class config_status : uint8_t { ok, help, help_markdown, version, error };
 
 using env_lookup = const char* (*)(const char* name);
 
@@ -117,12 +119,34 @@ using env_lookup = const char* (*)(const char* name);
 [[nodiscard]] config_status parse_config(int argc, const char* const* argv, env_lookup env, config& out,
                                          std::string& message);
 
-// The --help text: every setting, its variable, flag and default.
+// The --help text: every setting, its variable, flag and default (rendered in config_help.cpp).
 [[nodiscard]] std::string config_help();
 
-// Parses a non-negative decimal number of seconds ("10", "0.25", "1e-3" is refused) into
-// milliseconds, rounding to the nearest ms. False when the text is not such a number.
-[[nodiscard]] bool parse_seconds_ms(std::string_view text, uint64_t& ms);
+// The --help-markdown text, docs/configuration.md: an introduction, then one table per group of
+// settings (variable, flag, default, live or restart, accepted values, help), then the latency
+// models and per-request headers (rendered in config_help.cpp, from setting_docs()).
+[[nodiscard]] std::string config_markdown();
+
+// One row of the settings table as --help and the docs show it. The views point into the
+// table (static storage): they stay valid for the program's life.
+struct setting_doc {
+    std::string_view name;   // the variable, e.g. RESPONSE_DELAY_SECONDS
+    std::string flag;        // the flag, e.g. --response-delay-seconds
+    std::string_view dflt;   // the default as shown ("auto", "delay+5", "unset"; empty: empty text)
+    std::string_view help;
+    std::string accepts;     // what the parser takes, in its error messages' words
+    bool live;               // may change while the server runs (PATCH /admin/config, scenarios)
+    size_t group;            // its section: setting_group_title(group), below SETTING_GROUP_COUNT
+};
+
+// Sections of the settings reference (src/settings/config.cpp's groups).
+inline constexpr size_t SETTING_GROUP_COUNT = 8;
+
+// Every setting, in table order (SETTING_COUNT rows).
+[[nodiscard]] std::vector<setting_doc> setting_docs();
+
+// The title of group g ("Latency"); empty past SETTING_GROUP_COUNT. Static storage.
+[[nodiscard]] std::string_view setting_group_title(size_t g) noexcept;
 
 // The checks across settings (CONTENT_MODE=text needs CONTENT_TEXT, MODELS' format) and the
 // derived fields (delay_ms from delay_model) that parse_config ends with. False with message
@@ -159,9 +183,5 @@ using env_lookup = const char* (*)(const char* name);
 // string otherwise); "effective" (the text in effective) is added only when effective is not
 // nullptr and its text differs from base's: what a running scenario imposes.
 [[nodiscard]] std::string settings_json(const config& base, const config* effective);
-
-// Appends s to out as a JSON string, quotes included (control bytes as \u00XX, bytes that are not
-// well-formed UTF-8 as U+FFFD, so the document always parses). Admin path: it may allocate.
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace lms

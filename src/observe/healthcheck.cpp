@@ -250,6 +250,7 @@ int run_healthcheck(int argc, const char* const* argv, env_lookup env) {
                    stdout);
         return 0;
     case config_status::version:
+    case config_status::help_markdown:
     case config_status::error:
         std::printf("unhealthy: %s\n", msg.empty() ? "unexpected argument" : msg.c_str());
         return 1;

@@ -560,3 +560,36 @@ TEST_CASE("config: apply_one sets one live setting, checks across settings left 
     CHECK(settings_doc(settings_json(c, nullptr)).text("CONTENT_TEXT", "value") == "hi");
     CHECK(settings_doc(settings_json(copy, nullptr)).text("CONTENT_TEXT", "value") == "bye");
 }
+
+TEST_CASE("config: --help-markdown has every setting, in its group's table, live or restart as the table says") {
+    g_env.clear();
+    config c;
+    std::string msg;
+    CHECK(run({"--help-markdown"}, c, msg) == config_status::help_markdown);
+    const std::string md = config_markdown();
+    const std::vector<setting_doc> docs = setting_docs();
+    REQUIRE(docs.size() == SETTING_COUNT);
+    std::vector<size_t> per_group(SETTING_GROUP_COUNT);
+    for (const setting_doc& s : docs) {
+        INFO(s.name);
+        REQUIRE(s.group < SETTING_GROUP_COUNT);
+        ++per_group[s.group];
+        CHECK(s.live == setting_is_live(s.name));
+        CHECK_FALSE(s.accepts.empty());
+        // The row: its section comes before it, and it says live or restart.
+        const std::string head = fmt::format("| `{}` | `{}` | ", s.name, s.flag);
+        const size_t at = md.find(head);
+        REQUIRE(at != std::string::npos);
+        const size_t section = md.rfind("\n## ", at);
+        REQUIRE(section != std::string::npos);
+        CHECK(md.substr(section, md.find('\n', section + 1) - section) ==
+              fmt::format("\n## {}", setting_group_title(s.group)));
+        const std::string row = md.substr(at, md.find('\n', at) - at);
+        CHECK(row.find(s.live ? " | live | " : " | restart | ") != std::string::npos);
+    }
+    for (size_t g = 0; g < SETTING_GROUP_COUNT; ++g) {
+        INFO(setting_group_title(g));
+        CHECK(per_group[g] > 0);
+    }
+    CHECK(setting_group_title(SETTING_GROUP_COUNT).empty());
+}
