@@ -3,7 +3,8 @@
 # docs/design.md, "For contributors") run against the real binary on loopback: each in its own
 # process group with HOST=127.0.0.1 and a free PORT, a 20 s cap, its exit status 0 and every
 # `# => TEXT` it states found in its output; then its process group (the servers it started)
-# is killed by its id. Also: the README has at least one doc-test per recipe it promises.
+# is killed by its id. The whole suite is bounded (no block starts after DOCTEST_SUITE_SECONDS, 90 s).
+# Also: README.md marks at least 6 blocks (its first request and five recipes).
 # usage: test/suite_doctest.sh [BINARY]   (default build/llm-mock-server)
 # Ends with one line "doctest: P passed, F failed, S skipped".
 set -u
@@ -12,6 +13,8 @@ source "$(dirname "$0")/lib.sh" "$1" --binary
 ROOT=$(cd "$HERE/.." && pwd)
 cd "$ROOT" || exit 2
 BLOCK_SECONDS=${DOCTEST_BLOCK_SECONDS:-20}
+# The whole suite stays within SUITE_SECONDS: a block that would start later is a failure.
+SUITE_SECONDS=${DOCTEST_SUITE_SECONDS:-90}
 
 GROUPS_STARTED=()
 kill_groups() {
@@ -34,6 +37,10 @@ for f in "$T"/blocks/*.sh; do
     [ -e "$f" ] || continue
     base=${f%.sh}
     name=$(cat "$base.name")
+    if awk -v e="$(elapsed "$SUITE_START")" -v b="$SUITE_SECONDS" 'BEGIN { exit !(e > b) }'; then
+        fail "$name: runs" "not started: the suite is past its ${SUITE_SECONDS} s budget"
+        continue
+    fi
     port=$(free_port)
     { echo "$prelude"; cat "$f"; } >"$base.run"
     start=$(now)
