@@ -28,7 +28,7 @@ trap 'kill_groups; cleanup' EXIT
 mkdir -p "$T/blocks"
 n=$(python3 "$HERE/docs/extract_doctests.py" "$T/blocks" README.md docs/*.md)
 fcheck "README.md and docs/ hold doc-test blocks ($n)" "a >= 10" "${n:-0}"
-readme_blocks=$(grep -cE '^```sh doctest$' README.md)
+readme_blocks=$(grep -cE '^```sh doctest( |$)' README.md)
 fcheck "README.md marks its runnable blocks ($readme_blocks)" "a >= 6" "$readme_blocks"
 
 prelude='lms_wait_up() { local i; for i in $(seq 200); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$PORT/health" && return 0; sleep 0.05; done; echo "doctest: no server on port $PORT" >&2; return 1; }'
@@ -37,6 +37,11 @@ for f in "$T"/blocks/*.sh; do
     [ -e "$f" ] || continue
     base=${f%.sh}
     name=$(cat "$base.name")
+    needs=$(cat "$base.needs")
+    if [ -n "$needs" ] && [ ! -e "$needs" ]; then
+        skip "$name" "needs $needs (make test installs it)"
+        continue
+    fi
     if awk -v e="$(elapsed "$SUITE_START")" -v b="$SUITE_SECONDS" 'BEGIN { exit !(e > b) }'; then
         fail "$name: runs" "not started: the suite is past its ${SUITE_SECONDS} s budget"
         continue
