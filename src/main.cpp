@@ -234,6 +234,13 @@ int run(int argc, char** argv) {
 
     log(fmt::format("{} listening on http://{}{}{}:{}", LMS_VERSION, cfg.host.find(':') != std::string::npos ? "[" : "",
                     cfg.host, cfg.host.find(':') != std::string::npos ? "]" : "", port));
+    if (cfg.dashboard) {
+        // A wildcard address is not one a browser can open: the same machine's name for it.
+        const bool any = cfg.host == "0.0.0.0" || cfg.host == "::";
+        const bool v6 = !any && cfg.host.find(':') != std::string::npos;
+        log(fmt::format("dashboard: http://{}{}{}:{}/dashboard", v6 ? "[" : "", any ? std::string("localhost") : cfg.host,
+                        v6 ? "]" : "", port));
+    }
     log(fmt::format("workers {} (usable cores {}: affinity {}, cgroup quota {}, source {}; machine has {})", workers,
                     cpu.usable_cores, cpu.affinity_cores,
                     cpu.quota_cores > 0 ? fmt::format("{:.2f}", cpu.quota_cores) : std::string("none"),

@@ -9,7 +9,7 @@ namespace lms {
 
 enum class route : uint8_t {
     chat, completions, embeddings, models, health, metrics, not_found, bad_request, responses, messages, count_tokens,
-    mock, admin, tokenize, detokenize, count_
+    mock, admin, tokenize, detokenize, dashboard, count_
 };
 [[nodiscard]] const char* route_label(route r) noexcept;
 

@@ -13,7 +13,7 @@ namespace lms {
 struct dialect;
 
 enum class handler_kind : uint8_t { none, generate, embeddings, models, model, health, metrics, count_tokens, rate_limits,
-                                     admin, tokenize, detokenize };
+                                     admin, tokenize, detokenize, dashboard };
 
 struct route_match {
     route r;                 // route::not_found when the path is unknown
@@ -27,8 +27,9 @@ struct route_match {
 
 // Matches method and target (the query string is ignored). The API paths answer under /v1/...
 // and, for DashScope clients, /compatible-mode/v1/...; vLLM's /tokenize and /detokenize at the
-// root only (as vLLM serves them); /v1/models/{id} is the one prefix match.
-[[nodiscard]] route_match match_route(http_method m, std::string_view target) noexcept;
+// root only (as vLLM serves them); /v1/models/{id} is the one prefix match. dashboard_on false
+// (DASHBOARD=false): /dashboard is an unknown path like any other (404, whatever the method).
+[[nodiscard]] route_match match_route(http_method m, std::string_view target, bool dashboard_on = true) noexcept;
 
 // The dialect of a route row (route_match::row), so that an answer in progress keeps one byte,
 // not a pointer; nullptr for a row without one.

@@ -18,6 +18,7 @@ const char* route_label(route r) noexcept {
     case route::admin: return "admin";
     case route::tokenize: return "tokenize";
     case route::detokenize: return "detokenize";
+    case route::dashboard: return "dashboard";
     default: return "bad_request";
     }
 }

@@ -26,6 +26,7 @@
 #include "dialects/openai_models.hpp"
 #include "engine/engine_limits.hpp"
 #include "engine/clock.hpp"
+#include "observe/dashboard_page.hpp"
 #include "observe/health_metrics.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/route_table.hpp"
@@ -123,7 +124,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
                                 answer_cursor& cur, reply& out) noexcept {
     acquire_settings();
     const std::string_view target = p.target(bytes);
-    route_match m = match_route(p.request().method, target);
+    route_match m = match_route(p.request().method, target, srv_.cfg.dashboard);
     out.r = m.r;
     // Every answer (errors too) has its request id: the cursor names it from here on.
     cur.id_n = (uint64_t(index_) << 48) + id_counter_++;
@@ -166,6 +167,11 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
             render_metrics(b, srv_);
             respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.view());
         }
+        return;
+    }
+    if (m.h == handler_kind::dashboard) {
+        // Constant bytes: sent from where they lie, as the other static answers are.
+        respond(out, 200, DASHBOARD_CONTENT_TYPE, dashboard_page(), DASHBOARD_HEADERS);
         return;
     }
     if (m.h == handler_kind::rate_limits) {
@@ -224,6 +230,7 @@ void answer_service::on_request(const http_parser& p, const char* bytes, const e
     case handler_kind::health:
     case handler_kind::metrics:
     case handler_kind::rate_limits:
+    case handler_kind::dashboard:
     case handler_kind::admin:
     case handler_kind::tokenize:
     case handler_kind::detokenize:

@@ -35,6 +35,7 @@ const route_row ROUTES[] = {
     {"/detokenize", false, route::detokenize, handler_kind::detokenize, nullptr, false},
     {"/health", false, route::health, handler_kind::health, nullptr, true},
     {"/metrics", false, route::metrics, handler_kind::metrics, nullptr, true},
+    {"/dashboard", false, route::dashboard, handler_kind::dashboard, nullptr, true},
     {"/v1/mock/rate-limits", false, route::mock, handler_kind::rate_limits, nullptr, true},
     // Live control: every method reaches the handler, which says which it takes.
     {"/admin/config", false, route::admin, handler_kind::admin, nullptr, true},
@@ -43,7 +44,7 @@ const route_row ROUTES[] = {
 
 }  // namespace
 
-route_match match_route(http_method m, std::string_view target) noexcept {
+route_match match_route(http_method m, std::string_view target, bool dashboard_on) noexcept {
     if (size_t q = target.find('?'); q != std::string_view::npos) {
         target = target.substr(0, q);
     }
@@ -54,6 +55,9 @@ route_match match_route(http_method m, std::string_view target) noexcept {
     for (uint8_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; ++i) {
         const route_row& row = ROUTES[i];
         if ((row.api ? api : target) == row.path) {
+            if (row.h == handler_kind::dashboard && !dashboard_on) {
+                break;
+            }
             bool ok = row.h == handler_kind::admin || (row.get ? (m == http_method::get || m == http_method::head)
                                                                 : m == http_method::post);
             return {row.r, ok, row.get ? "GET, HEAD" : "POST", row.h, row.d, i};

@@ -242,6 +242,9 @@ const setting SETTINGS[] = {
     {"SCENARIO_FILE", kind::text, when::restart, group::control, "",
      "a scenario (JSON: phases that set or ramp live settings) run from startup; see /admin/scenario", 0, nullptr,
      nullptr, nullptr, nullptr, &config::scenario_file},
+    {"DASHBOARD", kind::boolean, when::restart, group::control, "true",
+     "GET /dashboard: a live page of what the mock sees, polling /health and /metrics (false: 404)", 0, nullptr,
+     nullptr, nullptr, nullptr, nullptr, &config::dashboard},
 };
 
 static_assert(std::size(SETTINGS) == SETTING_COUNT, "SETTING_COUNT in config.hpp must count the rows of SETTINGS");

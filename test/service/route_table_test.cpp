@@ -53,3 +53,25 @@ TEST_CASE("routes: vLLM's /tokenize and /detokenize, at the root only, POST only
     CHECK(std::string_view(route_label(route::tokenize)) == "tokenize");
     CHECK(std::string_view(route_label(route::detokenize)) == "detokenize");
 }
+
+TEST_CASE("routes: /dashboard, GET and HEAD; unknown when DASHBOARD=false") {
+    auto m = match_route(http_method::get, "/dashboard");
+    CHECK(m.r == route::dashboard);
+    CHECK(m.h == handler_kind::dashboard);
+    CHECK(m.method_ok);
+    CHECK(match_route(http_method::head, "/dashboard?x=1").method_ok);
+    m = match_route(http_method::post, "/dashboard");
+    CHECK_FALSE(m.method_ok);
+    CHECK(m.allow == "GET, HEAD");
+    CHECK(match_route(http_method::get, "/dashboard/").r == route::not_found);
+    CHECK(match_route(http_method::get, "/compatible-mode/dashboard").r == route::not_found);
+    // Off: every method is a 404 like any unknown path (no 405), and the rest is untouched.
+    for (http_method method : {http_method::get, http_method::head, http_method::post}) {
+        m = match_route(method, "/dashboard", false);
+        CHECK(m.r == route::not_found);
+        CHECK(m.h == handler_kind::none);
+        CHECK(m.method_ok);
+    }
+    CHECK(match_route(http_method::get, "/health", false).h == handler_kind::health);
+    CHECK(std::string_view(route_label(route::dashboard)) == "dashboard");
+}

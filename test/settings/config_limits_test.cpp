@@ -163,6 +163,7 @@ const std::vector<row> ROWS = {
     {"ADMIN_TOKEN", "s3cret", HOLDS(c.admin_token == "s3cret"), nullptr},
     // Free text, no value refused by config: the file is read at startup (main.cpp).
     {"SCENARIO_FILE", "/nonexistent/scenario.json", HOLDS(c.scenario_file == "/nonexistent/scenario.json"), nullptr},
+    {"DASHBOARD", "1", HOLDS(c.dashboard), "yes", "false", HOLDS(!c.dashboard), "TRUE"},
 };
 
 std::string flag_of(std::string_view name) {
