@@ -1,9 +1,9 @@
 # dashboard (issue 16): GET /dashboard, the Grafana dashboard deploy/grafana/llm-mock-server.json,
 # and their test test/suite_dashboard.sh (every PromQL expression names an exported family; headless
 # Chromium reads the page while a load runs and its figures are compared with /health and
-# /metrics; screenshots to bench/plots/dashboard-1280.png and dashboard-390.png).
+# /metrics; screenshots to build/plots/, or with DASHBOARD_SCREENSHOTS=bench/plots the committed ones).
 
-PACKAGES += chromium python3
+TEST_PACKAGES += chromium python3
 
 # The page is assembled into dashboard_page.o (.incbin), which the compiler's dependency
 # files do not see: every build of the object depends on the HTML here.
