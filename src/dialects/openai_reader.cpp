@@ -214,15 +214,12 @@ bool read_chat_request(json_body_parser& p, const char* body, size_t len, genera
         if (!has_content) {
             continue;
         }
-        std::string_view role_name;
-        if (has_role && role_value.get(role_name) != simdjson::SUCCESS) {
-            role_name = {};
-        }
-        begin_prompt_message(out, role_name);
-        std::string_view text = out.blocks == nullptr
-                                    ? content_text(content, out.prompt_bytes)
-                                    : content_text(content, out.prompt_bytes,
-                                                   [&out](std::string_view t) noexcept { out.blocks->append(t); });
+        begin_prompt_message(out, role);  // the role read above (empty when it is not a string)
+        std::string_view text = content_text(content, out.prompt_bytes, [&out](std::string_view t) noexcept {
+            if (out.blocks != nullptr) {
+                out.blocks->append(t);
+            }
+        });
         if (user) {
             out.last_user = text;
         }

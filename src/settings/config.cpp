@@ -139,11 +139,9 @@ const setting SETTINGS[] = {
      10, nullptr, &config::itl_per_running},
     {"PREFIX_CACHE_BLOCKS", kind::count, when::restart, group::latency, "0",
      "vLLM's prefix cache: blocks in its table, fixed at startup (64 bytes a set of 5); a prompt's leading blocks "
-     "found there cost no prefill and count as cached tokens (0: off)",
-     1u << 24, &U64<&config::prefix_cache_blocks>},
+     "found there cost no prefill and count as cached tokens (0: off)", 1u << 24, &U64<&config::prefix_cache_blocks>},
     {"PREFIX_BLOCK_TOKENS", kind::count_positive, when::restart, group::latency, "16",
-     "tokens in a prefix-cache block (vLLM's block_size); only whole blocks are cached", 1024,
-     &U64<&config::prefix_block_tokens>},
+     "tokens in a prefix-cache block (vLLM's block_size); only whole blocks are cached", 1024, &U64<&config::prefix_block_tokens>},
     {"OUTPUT_TOKENS", kind::count, when::live, group::answers, "0",
      "tokens per answer without max_tokens (0: the content text's length)", 1u << 20, &U64<&config::output_tokens>},
     {"MAX_OUTPUT_TOKENS", kind::count_positive, when::live, group::answers, "4096", "cap on max_tokens and X-Mock-Output-Tokens",
