@@ -109,7 +109,7 @@ struct options {
     uint32_t tokens = 0;        // streaming: max_tokens sent, and content tokens expected per stream (0: not checked)
     double ramp_s = 0;          // first requests spread over this many seconds
     bool busy_poll = false;     // never sleep in epoll (the load tool then uses its whole core)
-    std::string answers_log;    // each 2xx answer's "send_ns finish_ns kernel_ns" (monotonic), one a line
+    std::string answers_log;    // each 2xx answer's "send_ns finish_ns kernel_ns connect_ns ip:port seq", one a line
 };
 
 // One source address per 2,000 connections (at most 250): a source address has about 28,000
@@ -126,7 +126,8 @@ void usage() {
                  "         [--sources K] [--connect-rate R] [--timeout S] [--drain 0|1] [--label NAME] [--ramp S]\n"
                  "       streaming: --stream 1 --ttft S --itl S [--tokens N] (with --requests-per-conn K or --duration S)\n"
                  "       --answers-log FILE: each 2xx answer's send and finish times and the kernel's arrival stamp of its\n"
-                 "         last read (CLOCK_MONOTONIC ns; 0 when the kernel gave none), one answer a line\n");
+                 "         last read (CLOCK_MONOTONIC ns; 0 when the kernel gave none), the connection's connect() time,\n"
+                 "         its local address (ip:port) and the answer's index on it, one answer a line\n");
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -184,6 +185,9 @@ struct conn {
     uint32_t sent_off = 0;      // bytes of the current request already written
     uint64_t body_left = 0;
     uint64_t started_ns = 0;    // send (or schedule) time of the request in flight; connect time while connecting
+    uint64_t connect_ns = 0;    // connect() was called
+    uint32_t local_ip = 0;      // --answers-log: the connection's own address (host order), to join a server's trace
+    uint16_t local_port = 0;
     bool ramp_wait = false;     // connected, its first request not yet due (--ramp)
     // Streaming: the stream in flight.
     bool done_seen = false;     // data: [DONE] received
@@ -265,6 +269,9 @@ private:
     sample_set first_, established_, non2xx_lat_;
     struct answer_time {
         uint64_t sent, done, kernel;  // kernel: the last read's arrival stamp (0: none)
+        uint64_t connect;             // the connection's connect() call
+        uint32_t ip, seq;             // the connection's local address and the answer's index on it
+        uint16_t port;
     };
     std::vector<answer_time> answer_times_;  // --answers-log
     uint32_t ramp_cursor_ = 0;  // --ramp: connections before this one have been released
@@ -303,6 +310,7 @@ bool load::open_one(uint32_t i) {
     dst.sin_family = AF_INET;
     dst.sin_port = htons(uint16_t(o_.port));
     inet_pton(AF_INET, o_.host.c_str(), &dst.sin_addr);
+    const uint64_t connect_start = now_ns();  // before the call: on loopback the server may accept within it
     if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) < 0 ||
         (connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) < 0 && errno != EINPROGRESS)) {
         if (err_connect_ < 3) std::fprintf(stderr, "load_client: bind/connect: %s\n", std::strerror(errno));
@@ -319,6 +327,15 @@ bool load::open_one(uint32_t i) {
     c.st = cstate::connecting;
     ++connecting_;
     c.started_ns = now_ns();
+    c.connect_ns = connect_start;
+    if (!o_.answers_log.empty()) {
+        sockaddr_in me{};
+        socklen_t len = sizeof me;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0) {
+            c.local_ip = ntohl(me.sin_addr.s_addr);
+            c.local_port = ntohs(me.sin_port);
+        }
+    }
     ++open_now_;
     return true;
 }
@@ -433,7 +450,7 @@ void load::answered(uint32_t i) {
         ++ok_;
         int64_t us = (lat_ns - int64_t(delay_ns_)) / 1000;
         (first ? first_ : established_).add(us);
-        if (!o_.answers_log.empty()) answer_times_.push_back({c.started_ns, t, kx_ns_});
+        if (!o_.answers_log.empty()) answer_times_.push_back({c.started_ns, t, kx_ns_, c.connect_ns, c.local_ip, c.answered - 1, c.local_port});
     } else {
         ++non2xx_;
         if (c.status == 503) ++status503_;
@@ -890,7 +907,8 @@ int load::run() {
             std::fprintf(stderr, "load_client: cannot write %s\n", o_.answers_log.c_str());
         } else {
             for (const answer_time& a : answer_times_) {
-                std::fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", a.sent, a.done, a.kernel);
+                std::fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u.%u.%u.%u:%u %u\n", a.sent, a.done,
+                             a.kernel, a.connect, a.ip >> 24, (a.ip >> 16) & 255, (a.ip >> 8) & 255, a.ip & 255, a.port, a.seq);
             }
             std::fclose(f);
         }

@@ -290,6 +290,11 @@ int run(int argc, char** argv) {
     for (pthread_t t : threads) {
         pthread_join(t, nullptr);
     }
+    for (auto& w : ws) {
+        if (std::string m = w->write_timing(); !m.empty()) {
+            log(m);
+        }
+    }
     log("drained; exiting");
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "engine/http_parser.hpp"
 #include "engine/server.hpp"
 #include "engine/timer_wheel.hpp"
+#include "engine/timing_trace.hpp"
 #include "service/answer_service.hpp"
 
 namespace lms {
@@ -40,6 +41,10 @@ public:
     void run() noexcept;
     // Any thread: begin the graceful drain (stop accepting, finish held requests).
     void stop() noexcept;
+
+    // After run() returned: writes TRACE_TIMING's table and says where, in one line ("" when
+    // tracing is off).
+    [[nodiscard]] std::string write_timing() const;
 
     // Bytes a read buffer holds (parser state + request bytes + padding), for sizing.
     [[nodiscard]] static size_t read_buffer_bytes(const config& c) noexcept;
@@ -133,6 +138,8 @@ private:
     bool accept_paused_ = false;
     int64_t date_sec_ = 0;
     char date_[29];
+    std::unique_ptr<timing_trace> trace_;  // TRACE_TIMING > 0 only
+    [[nodiscard]] uint32_t conn_index(const connection& c) const noexcept { return uint32_t(&c - conns_.data()); }
 };
 
 }  // namespace lms

@@ -29,7 +29,7 @@
 namespace lms {
 
 // Rows in the settings table (src/settings/config.cpp); the build fails when the two disagree.
-inline constexpr size_t SETTING_COUNT = 61;
+inline constexpr size_t SETTING_COUNT = 63;
 
 // RATE_LIMIT_MAX_KEYS' minimum (service/rate_limiter's RATE_MIN_KEYS; main asserts they agree).
 inline constexpr uint32_t CONFIG_RATE_MIN_KEYS = 16;
@@ -104,6 +104,8 @@ struct config {
     std::string admin_token;                // ADMIN_TOKEN: empty: the admin routes are off (404)
     std::string scenario_file;              // SCENARIO_FILE: a scenario run from startup
     bool dashboard = true;                  // DASHBOARD: GET /dashboard serves the live page (false: 404)
+    uint32_t trace_timing = 0;              // TRACE_TIMING: requests per worker whose phases are kept; 0: off
+    std::string trace_timing_file = "llm-mock-timing";  // TRACE_TIMING_FILE: path prefix of the tables
 
     // The text each setting was last set from (environment, flag or runtime change), by its row
     // in the settings table; empty: never set, its default applies. Only the config functions

@@ -52,6 +52,9 @@ void worker::do_read(connection& c) noexcept {
         }
         ssize_t r = ::read(c.fd, ra->bytes() + c.in->len, room);
         if (r > 0) {
+            if (trace_ != nullptr && c.in->len == 0) {
+                trace_->reading(conn_index(c));
+            }
             c.in->len += uint32_t(r);
             if (size_t(r) < room) {
                 c.readable = false;
@@ -113,6 +116,9 @@ void worker::process(connection& c) noexcept {
             return;
         case parse_result::complete: {
             size_t used = ra->parser.consumed();
+            if (trace_ != nullptr) {
+                trace_->complete(conn_index(c));
+            }
             if (c.timer_for == timer_kind::header || c.timer_for == timer_kind::idle) {
                 // No timeout while the request is answered (an idle timer is still armed when
                 // the request came whole in one read, see do_read).
@@ -161,6 +167,9 @@ void worker::handle(connection& c, read_area& ra) noexcept {
     c.head_only = rq.method == http_method::head;
     c.chunked = rq.version_minor == 1;  // a stream is framed in chunks, or (HTTP/1.0) ends with the connection
     c.headers_sent = false;
+    // The delay counts from this request's last byte, not from the loop's wakeup: a burst's
+    // later requests were read well after it (one vDSO clock read a request).
+    refresh_clock();
     reply r;
     service_.on_request(ra.parser, ra.bytes(), context(c), c.answer, r);
     c.current = r.r;
@@ -195,6 +204,9 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
     }
     case reply_kind::hold:
         c.phase = conn_phase::waiting;
+        if (trace_ != nullptr) {
+            trace_->planned(conn_index(c), r.due_ns);
+        }
         set_timer(c, timer_kind::answer, tick_at(r.due_ns));
         return;
     case reply_kind::events:
@@ -209,6 +221,9 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
             return;
         }
         if (c.phase == conn_phase::streaming && !r.last) {
+            if (trace_ != nullptr) {
+                trace_->planned(conn_index(c), r.due_ns);
+            }
             set_timer(c, timer_kind::answer, tick_at(r.due_ns));
         }
         return;
@@ -351,6 +366,9 @@ void worker::send_iov(connection& c, const iovec* iov, int count, bool ends_resp
             w = count == 1 ? ::send(c.fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
                            : ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
         } while (w < 0 && errno == EINTR);
+        if (trace_ != nullptr) {
+            trace_->written(conn_index(c), c.answer.admitted_ns, uint8_t(c.current));
+        }
         if (w < 0 && errno != EAGAIN) {
             close_conn(c, c.holds_slot);  // EPIPE / ECONNRESET: the client is gone
             return;

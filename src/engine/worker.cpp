@@ -72,6 +72,22 @@ worker::worker(server& s, unsigned index, int listen_fd, uint32_t max_connection
         throw std::runtime_error(std::string("worker setup: ") + strerror(errno));
     }
     srv_.wake_fds[index_].store(wake_fd_, std::memory_order_release);
+    if (s.cfg.trace_timing != 0) {
+        trace_.reset(new timing_trace(s.cfg.trace_timing, max_connections));
+    }
+}
+
+std::string worker::write_timing() const {
+    if (trace_ == nullptr) {
+        return {};
+    }
+    const uint64_t kept = std::min<uint64_t>(trace_->total(), srv_.cfg.trace_timing);
+    const std::string name = srv_.cfg.trace_timing_file + "." + std::to_string(index_) + ".tsv";
+    if (!trace_->write_file(srv_.cfg.trace_timing_file, index_)) {
+        return "TRACE_TIMING: cannot write " + name + ": " + strerror(errno);
+    }
+    return "TRACE_TIMING: worker " + std::to_string(index_) + " traced " + std::to_string(trace_->total()) +
+           " requests, the last " + std::to_string(kept) + " in " + name;
 }
 
 void server::wake_worker(unsigned w) noexcept {
@@ -216,6 +232,9 @@ void worker::on_accept() noexcept {
         }
         ++open_;
         worker_stats::bump(stats_.connections_accepted);
+        if (trace_ != nullptr) {
+            trace_->accepted(idx, fd);
+        }
         // The first request must arrive within the header timeout (nginx's client_header_timeout).
         set_timer(c, timer_kind::header, now_tick() + ms_ticks(srv_.cfg.header_timeout_ms));
     }
@@ -354,6 +373,9 @@ void worker::leave_queue(connection& c) noexcept {
 
 // c holds its slot: its answer starts, shifted by the wait.
 void worker::start_granted(connection& c) noexcept {
+    if (trace_ != nullptr && c.phase == conn_phase::queued) {  // it waited (not a slot taken at once)
+        trace_->granted(conn_index(c));
+    }
     if (c.timer_for == timer_kind::queue) {
         wheel_.cancel(&c.timer);
         c.timer_for = timer_kind::none;
@@ -364,6 +386,9 @@ void worker::start_granted(connection& c) noexcept {
 }
 
 void worker::take_grants() noexcept {
+    // The slots were released in answers written since the clock was last read: the waits
+    // end now, not at the batch's start (a waiter's plan moves by its whole wait).
+    refresh_clock();
     wait_queue::waiter got[64];
     size_t n;
     while ((n = srv_.queue.take_grants(index_, got, 64)) != 0) {

@@ -243,6 +243,11 @@ const setting SETTINGS[] = {
     {"DASHBOARD", kind::boolean, when::restart, group::control, "true",
      "GET /dashboard: a live page of what the mock sees, polling /health and /metrics (false: 404)", 0, nullptr,
      nullptr, nullptr, nullptr, nullptr, &config::dashboard},
+    {"TRACE_TIMING", kind::count, when::restart, group::server, "0",
+     "requests per worker whose phase times (accept, first read, complete, admitted, granted, due, written) are "
+     "kept and written at shutdown to TRACE_TIMING_FILE.<worker>.tsv (0: off)", 1u << 24, &U64<&config::trace_timing>},
+    {"TRACE_TIMING_FILE", kind::text, when::restart, group::server, "llm-mock-timing",
+     "where TRACE_TIMING's tables go (a path prefix)", 0, nullptr, nullptr, nullptr, nullptr, &config::trace_timing_file},
 };
 
 static_assert(std::size(SETTINGS) == SETTING_COUNT, "SETTING_COUNT in config.hpp must count the rows of SETTINGS");

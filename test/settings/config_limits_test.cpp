@@ -164,6 +164,8 @@ const std::vector<row> ROWS = {
     // Free text, no value refused by config: the file is read at startup (main.cpp).
     {"SCENARIO_FILE", "/nonexistent/scenario.json", HOLDS(c.scenario_file == "/nonexistent/scenario.json"), nullptr},
     {"DASHBOARD", "1", HOLDS(c.dashboard), "yes", "false", HOLDS(!c.dashboard), "TRUE"},
+    {"TRACE_TIMING", "16777216", HOLDS(c.trace_timing == 16777216), "16777217", "0", HOLDS(c.trace_timing == 0), "-1"},
+    {"TRACE_TIMING_FILE", "/tmp/t", HOLDS(c.trace_timing_file == "/tmp/t"), nullptr},
 };
 
 std::string flag_of(std::string_view name) {

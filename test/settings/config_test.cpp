@@ -208,7 +208,7 @@ TEST_CASE("config: live changes refuse, each in its own words") {
                              "IDLE_TIMEOUT_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS", "MAX_CONNECTIONS", "READ_BUFFERS",
                              "MODELS", "SEED", "REQUIRE_API_KEY", "CORS_ALLOW_ORIGIN", "VLLM_METRICS",
                              "RATE_LIMIT_KEYS", "RATE_LIMIT_MAX_KEYS", "EMBEDDING_DIMENSIONS", "MAX_WAITING", "ADMIN_TOKEN", "SCENARIO_FILE",
-                             "PREFIX_CACHE_BLOCKS", "PREFIX_BLOCK_TOKENS", "DASHBOARD"}) {
+                             "PREFIX_CACHE_BLOCKS", "PREFIX_BLOCK_TOKENS", "DASHBOARD", "TRACE_TIMING", "TRACE_TIMING_FILE"}) {
         INFO(name);
         CHECK_FALSE(setting_is_live(name));
         CHECK(refusal(base, fmt::format(R"({{"{}":"1"}})", name)) ==
@@ -229,8 +229,8 @@ TEST_CASE("config: live changes refuse, each in its own words") {
         CHECK(setting_is_live(name));
         live += setting_is_live(name);
     }
-    // Those 38 and the 22 above and PORT are the whole table.
-    CHECK(live + 22 + 1 == SETTING_COUNT);
+    // Those 38 and the 24 above and PORT are the whole table.
+    CHECK(live + 24 + 1 == SETTING_COUNT);
     CHECK_FALSE(setting_is_live("NOPE"));
     CHECK_FALSE(setting_is_live(""));
     // The name is judged before the value.
