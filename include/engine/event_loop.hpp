@@ -34,10 +34,14 @@ public:
 
     // Arms the timerfd for monotonic time at_ns (UINT64_MAX disarms). No syscall when unchanged.
     void arm(uint64_t at_ns) noexcept;
-    // Consumes the timerfd's expiry count after it fired; the timer is then disarmed.
+    // The timerfd fired. Its expiry count is not read: the next arm() always calls
+    // timerfd_settime (to re-arm or disarm), which resets the count and with it the epoll
+    // readiness, so a wakeup by the timer costs one syscall fewer. The caller must call arm()
+    // before it waits again (the worker does, every loop turn).
     void timer_fired() noexcept;
 
 private:
+    static constexpr uint64_t FIRED = ~uint64_t(0) - 1;  // never a deadline: forces the next arm()
     int epfd_ = -1;
     int tfd_ = -1;
     uint64_t armed_at_ = ~uint64_t(0);

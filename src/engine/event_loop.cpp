@@ -60,10 +60,7 @@ void event_loop::arm(uint64_t at_ns) noexcept {
 }
 
 void event_loop::timer_fired() noexcept {
-    uint64_t expirations;
-    while (::read(tfd_, &expirations, sizeof expirations) < 0 && errno == EINTR) {
-    }
-    armed_at_ = ~uint64_t(0);
+    armed_at_ = FIRED;
 }
 
 }  // namespace lms
