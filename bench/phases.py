@@ -23,27 +23,30 @@ connection) and line up end to end:
 Prints p50 / p99 / max (ms) per phase, for first requests on a connection and later ones, and a
 RESULT line.
 """
+import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from queue_error import pct  # noqa: E402
 
-def pct(xs, p):
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
+
+def read_traces(paths):
+    """TRACE_TIMING's tables: {(peer, seq): {phase_ns: int}}."""
+    server = {}
+    for path in paths:
+        with open(path) as f:
+            head = f.readline().split()
+            for line in f:
+                row = dict(zip(head, line.split()))
+                server[(row["peer"], int(row["seq"]))] = {k: int(v) for k, v in row.items() if k.endswith("_ns")}
+    return server
 
 
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     log, delay = sys.argv[1], float(sys.argv[2]) * 1e9
-    server = {}
-    for path in sys.argv[3:]:
-        with open(path) as f:
-            head = f.readline().split()
-            for line in f:
-                row = dict(zip(head, line.split()))
-                server[(row["peer"], int(row["seq"]))] = {k: int(v) for k, v in row.items() if k.endswith("_ns")}
+    server = read_traces(sys.argv[3:])
     phases = {}
     joined = missing = early = 0
     with open(log) as f:

@@ -94,6 +94,9 @@ def main():
         "queue": "queue: {} requests against MAX_CONCURRENT=1000 + MAX_WAITING=10000, and against 10,000 slots"
                  " (bench/load_client, bench/queue_error.py; medians of " + os.environ.get("QUEUE_REPS", "3") + " runs;"
                  " llm-mock-server only: the baselines have no queue)",
+        "wrkburst": "wrkburst: wrk -t1 -c{} -d" + os.environ.get("WRK_BURST_SECONDS", "25") + "s, chat POST, delay 10 s"
+                    " (two rounds a connection; bench/burst.lua; medians of " + os.environ.get("WRK_BURST_REPS", "3")
+                    + " runs, servers alternating; delay error = wrk's latency - 10 s)",
         "stream": "stream: {} concurrent SSE streams, TTFT " + os.environ.get("STREAM_TTFT", "0.5") + " s, ITL "
                   + os.environ.get("STREAM_ITL", "0.02") + " s, " + os.environ.get("STREAM_TOKENS", "200")
                   + " tokens, " + os.environ.get("STREAM_PER_CONN", "2") + " streams per connection "

@@ -39,18 +39,24 @@
 #               0.05 s, QUEUE_REPS (3) runs (medians), beside the same offer with every request running
 #               at once (MAX_CONCURRENT=10000: no wait): queue-time error = what the client saw minus
 #               the wait the FIFO planned plus prefill and delay (bench/queue_error.py), p50/p99/max
+#   wrkburst    the admission-latency issue's burst as a user runs it: wrk -t1 -c WRK_BURST_CONNS (15,000)
+#               -d WRK_BURST_SECONDS (25 s) --timeout 15s, the chat POST (bench/burst.lua), delay 10 s,
+#               so two rounds a connection; ours, the reference and nginx alternating, WRK_BURST_REPS (2)
+#               runs each (medians): delay error = wrk's latency - 10 s, p50/p99/max (burst.lua prints them
+#               in us), requests done, server CPU, and the server core's steal ticks (/proc/stat) in the run
 #
 # Environment: BENCH_SCENARIOS="micro hold throughput reject stream kinds ratelimit" (e.g. BENCH_SCENARIOS=stream
 # for that one alone), BENCH_SERVERS="ours nginx reference", HOLD_LEVELS="1000 5000 15000", HOLD_DELAY=10, THROUGHPUT_LEVELS="64 256",
 # THROUGHPUT_SECONDS=5, THROUGHPUT_REPS=3, REJECT_SECONDS=4, REJECT_REPS=3, REJECT_RATE=5000,
 # BENCH_CPU_SHARES=10240, BENCH_NO_CGROUP=1 (the taskset-only fallback, as without cgroups),
 # STREAM_LEVELS="1000 2000", STREAM_TTFT=0.5, STREAM_ITL=0.02, STREAM_TOKENS=200, STREAM_PER_CONN=2,
-# STREAM_RAMP=1, STREAM_REPS=3, STREAM_BUSY_POLL=0, QUEUE_DELAY=1, QUEUE_CONNECT_RATE=5000, QUEUE_REPS=3.
+# STREAM_RAMP=1, STREAM_REPS=3, STREAM_BUSY_POLL=0, QUEUE_DELAY=1, QUEUE_CONNECT_RATE=5000, QUEUE_REPS=3,
+# WRK_BURST_CONNS=15000, WRK_BURST_SECONDS=25, WRK_BURST_REPS=3.
 set -u
 shopt -u patsub_replacement 2>/dev/null || true  # '&' in a replacement is literal
 
 cd "$(dirname "$0")/.." || exit 1
-SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds ratelimit queue}
+SCENARIOS=${BENCH_SCENARIOS:-micro hold throughput reject stream kinds ratelimit queue wrkburst}
 SERVERS=${BENCH_SERVERS:-ours nginx reference}
 HOLD_LEVELS=${HOLD_LEVELS:-1000 5000 15000}
 HOLD_DELAY=${HOLD_DELAY:-10}
@@ -73,6 +79,9 @@ RATELIMIT_REPS=${RATELIMIT_REPS:-3}
 QUEUE_DELAY=${QUEUE_DELAY:-1}
 QUEUE_CONNECT_RATE=${QUEUE_CONNECT_RATE:-5000}
 QUEUE_REPS=${QUEUE_REPS:-3}
+WRK_BURST_CONNS=${WRK_BURST_CONNS:-15000}
+WRK_BURST_SECONDS=${WRK_BURST_SECONDS:-25}
+WRK_BURST_REPS=${WRK_BURST_REPS:-3}
 SERVER_ENV=""  # VAR=VALUE ... for our server (the queue scenario's settings)
 STREAM_BUSY_POLL=${STREAM_BUSY_POLL:-0}  # 1: the load client never sleeps (no wake-up of it per token)
 STREAMING=0  # set by scenario_stream: start_server starts the servers streaming
@@ -723,9 +732,12 @@ scenario_queue() {
                 slots=10000
             fi
             start_server ours "$QUEUE_DELAY" "$slots" "queue-$mode-$r"
+            local st0
+            st0=$(steal_ticks)
             run_load "$raw" "$LC" --port "$SPORT" --connections 10000 --requests-per-conn 1 \
                 --connect-rate "$QUEUE_CONNECT_RATE" --delay "$svc" --timeout 60 --body "$body" \
                 --answers-log "$log" --label "queue-$mode"
+            say "  $mode $r: the server core's steal ticks (10 ms) in the run: $(( $(steal_ticks) - st0 ))"
             stop_server
             SERVER_ENV=""
             okall=$((okall + $(kv "$(grep '^RESULT' "$raw")" ok)))
@@ -755,6 +767,50 @@ scenario_queue() {
     done
 }
 
+steal_ticks() {  # the server core's stolen time so far (/proc/stat, USER_HZ ticks): the hypervisor ran someone else
+    awk -v c="cpu$SERVER_CORE" '$1 == c {print $9}' /proc/stat
+}
+
+scenario_wrkburst() {
+    local delay=10 r kind
+    say ""
+    say "== wrkburst: wrk -t1 -c$WRK_BURST_CONNS -d${WRK_BURST_SECONDS}s --timeout 15s, chat POST, delay ${delay}s; $WRK_BURST_REPS runs each, servers alternating (medians); delay error = wrk's latency - ${delay} s, ms"
+    declare -A P50 P99 MAX REQ CPU STEAL
+    for r in $(seq "$WRK_BURST_REPS"); do
+        for kind in $SERVERS; do
+            local raw=$OUT/raw/wrkburst-$kind-$r.txt line cpu0 cpu1 st0 st1
+            start_server "$kind" "$delay" $((WRK_BURST_CONNS + 100)) "wrkburst-$r"
+            cpu0=$(cpu_ns)
+            st0=$(steal_ticks)
+            run_load "$raw" wrk -t1 -c"$WRK_BURST_CONNS" -d"${WRK_BURST_SECONDS}s" --timeout 15s -s bench/burst.lua \
+                "http://127.0.0.1:$SPORT/v1/chat/completions"
+            st1=$(steal_ticks)
+            cpu1=$(cpu_ns)
+            stop_server
+            line=$(grep '^BURST' "$raw")
+            local p50 p99 mx
+            p50=$(awk -v v="$(kv "$line" p50_us)" -v d="$delay" 'BEGIN {printf "%.1f", v / 1000 - d * 1000}')
+            p99=$(awk -v v="$(kv "$line" p99_us)" -v d="$delay" 'BEGIN {printf "%.1f", v / 1000 - d * 1000}')
+            mx=$(awk -v v="$(kv "$line" max_us)" -v d="$delay" 'BEGIN {printf "%.1f", v / 1000 - d * 1000}')
+            P50[$kind]="${P50[$kind]:-} $p50"
+            P99[$kind]="${P99[$kind]:-} $p99"
+            MAX[$kind]="${MAX[$kind]:-} $mx"
+            REQ[$kind]="${REQ[$kind]:-} $(kv "$line" requests)"
+            CPU[$kind]="${CPU[$kind]:-} $(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN {printf "%.3f", (a - b) / 1e9}')"
+            STEAL[$kind]="${STEAL[$kind]:-} $((st1 - st0))"
+            say "  $kind run $r: requests $(kv "$line" requests), errors connect/read/write/status/timeout $(kv "$line" errors_connect)/$(kv "$line" errors_read)/$(kv "$line" errors_write)/$(kv "$line" errors_status)/$(kv "$line" errors_timeout); delay error p50 $p50 p99 $p99 max $mx; server CPU $(echo "${CPU[$kind]}" | awk '{print $NF}') s; steal $((st1 - st0)) ticks"
+        done
+    done
+    for kind in $SERVERS; do
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "delay error p50 ms" "$(echo "${P50[$kind]}" | median)"
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "delay error p99 ms" "$(echo "${P99[$kind]}" | median)"
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "delay error max ms" "$(echo "${MAX[$kind]}" | median)"
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "requests done in the run" "$(echo "${REQ[$kind]}" | median)"
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "server CPU s (whole run)" "$(echo "${CPU[$kind]}" | median)"
+        fig wrkburst "$WRK_BURST_CONNS" "$kind" "server core's steal ticks (10 ms) in the run" "$(echo "${STEAL[$kind]}" | median)"
+    done
+}
+
 # ---- run ----------------------------------------------------------------------------------------
 say "llm-mock-server benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
 say "server: $BIN (sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$BIN" '+%H:%M UTC')), tree $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/ include/')"
@@ -769,7 +825,7 @@ for s in $SCENARIOS; do
 done
 say ""
 HOLD_DELAY=$HOLD_DELAY STREAM_TTFT=$STREAM_TTFT STREAM_ITL=$STREAM_ITL STREAM_TOKENS=$STREAM_TOKENS \
-    STREAM_PER_CONN=$STREAM_PER_CONN STREAM_REPS=$STREAM_REPS QUEUE_REPS=$QUEUE_REPS python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
+    STREAM_PER_CONN=$STREAM_PER_CONN STREAM_REPS=$STREAM_REPS QUEUE_REPS=$QUEUE_REPS WRK_BURST_SECONDS=$WRK_BURST_SECONDS WRK_BURST_REPS=$WRK_BURST_REPS python3 bench/report.py "$OUT" | tee "$OUT/summary.md"
 if command -v gnuplot >/dev/null; then
     HOLD_DELAY=$HOLD_DELAY bash bench/plot.sh "$OUT" >>"$OUT/run.log" 2>&1 && say "plots: $OUT/hold-memory.png $OUT/hold-delay.png"
 else

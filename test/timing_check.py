@@ -6,18 +6,16 @@ usage: timing_check.py ANSWERS_LOG DELAY_SECONDS TRACE.tsv [TRACE.tsv ...]
 Prints one "name value" line per figure; the suite compares them. Every count printed is of
 violations except `records`, `joined` and `first`.
 """
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from phases import read_traces  # noqa: E402
 
 
 def main():
     log, delay = sys.argv[1], round(float(sys.argv[2]) * 1e9)
-    recs = {}
-    for path in sys.argv[3:]:
-        with open(path) as f:
-            head = f.readline().split()
-            for line in f:
-                r = dict(zip(head, line.split()))
-                recs[(r["peer"], int(r["seq"]))] = {k: int(v) for k, v in r.items() if k.endswith("_ns")}
+    recs = read_traces(sys.argv[3:])
     bad = {k: 0 for k in ("order", "accept_missing", "admitted_before_complete", "plan_not_delay",
                            "written_before_due", "early_from_last_byte", "client_early")}
     joined = first = 0
