@@ -47,6 +47,7 @@ using namespace lms;
 // Used only to derive the default MAX_CONCURRENT from the memory limit.
 constexpr uint64_t HELD_REQUEST_BYTES = 2048;
 constexpr uint64_t BASE_MEMORY_BYTES = 64ull << 20;  // process, pools and page cache headroom
+constexpr uint64_t FD_TABLE_RESERVE = 65536;  // fds the table is sized for at startup (reserve_fd_table)
 constexpr size_t WORKER_STACK_BYTES = 256 * 1024;
 constexpr uint32_t ORIGINAL_PER_CORE = 1500;
 
@@ -144,6 +145,9 @@ int run(int argc, char** argv) {
     // this count at once instead of meeting EMFILE in accept(): with several workers the
     // spare-fd trick alone races (one worker's freed fd is taken by another's accept).
     uint64_t budget = std::min<uint64_t>(fd_cap, uint64_t(max_conns) * workers);
+    // The fd table sized now, not by accept() under load (see reserve_fd_table): up to 65,536
+    // fds (512 KiB of kernel memory); past that it grows, with one stall per doubling.
+    reserve_fd_table(int(std::min<uint64_t>({nofile, budget + reserve, FD_TABLE_RESERVE})));
     server srv(cfg, max_conc, workers, uint32_t(std::min<uint64_t>(budget, 0xffffffffu)));
     srv.probe = probe;
     srv.max_fds = nofile;

@@ -4,7 +4,8 @@
 # tables, in order, and joined with the client's own log (bench/load_client --answers-log).
 # Never early: each answer's first byte leaves at least the delay after the request's last
 # byte was read (not after the loop's wakeup), and reaches the client at least the delay after
-# its send. Also: the table's grant time of a queued request; TRACE_TIMING off writes nothing;
+# its send. Also: the table's grant time of a queued request; the fd table sized at startup;
+# TRACE_TIMING off writes nothing;
 # an unwritable TRACE_TIMING_FILE is said in the log and the exit stays clean.
 # usage: test/suite_timing.sh [BINARY]   (default build/llm-mock-server-san)
 # Ends with one line "timing: P passed, F failed, S skipped".
@@ -67,6 +68,12 @@ if start_server queue TRACE_TIMING=10 TRACE_TIMING_FILE="$T/q" RESPONSE_DELAY_SE
 fi
 
 if start_server off RESPONSE_DELAY_SECONDS=0 TRACE_TIMING_FILE="$T/off"; then
+    # The fd table is sized at startup (up to 65,536 fds), not grown by accept() under load:
+    # each growth of a threaded process's table waits out an RCU grace period (10-30 ms).
+    fdsize=$(awk '$1 == "FDSize:" {print $2}' "/proc/$SRV_PID/status")
+    want=$(ulimit -n)
+    [ "$want" = unlimited ] || [ "$want" -gt 65536 ] && want=65536
+    fcheck "the fd table holds min(open-file limit, 65,536) fds from the start (FDSize $fdsize)" "a >= b" "$fdsize" "$want"
     chat "$T/o1" "$URL/v1/chat/completions" "$T/chat.json"
     stop_server off
     eq "TRACE_TIMING=0 (the default): no table, no log line" \

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,6 +60,17 @@ void configure_accepted(int fd) noexcept {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+}
+
+int reserve_fd_table(int count) noexcept {
+    // The lowest free fd at or above count - 1 is count - 1 itself at startup: duplicating onto
+    // it makes the kernel size the table for it; closing it keeps the table.
+    int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, count - 1);
+    if (fd < 0) {
+        return 0;
+    }
+    ::close(fd);
+    return fd + 1;
 }
 
 }  // namespace lms
