@@ -9,6 +9,7 @@
 
 #include "settings/config.hpp"
 #include "engine/slot_limiter.hpp"
+#include "engine/clock.hpp"
 #include "engine/wait_queue.hpp"
 #include "observe/stats.hpp"
 #include "observe/system_probe.hpp"
@@ -74,7 +75,7 @@ struct server {
             slots.release();
             return;
         }
-        const int w = queue.release(slots);
+        const int w = queue.release(slots, monotonic_ns());
         if (w != wait_queue::NOBODY && unsigned(w) != self) {
             wake_worker(unsigned(w));
         }

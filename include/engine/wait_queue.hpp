@@ -43,6 +43,7 @@ public:
         uint32_t gen = 0;
         uint16_t worker = 0;
         uint64_t enqueued_ns = 0;
+        uint64_t granted_ns = 0;  // the release() that handed it a slot: its now_ns (0: unknown)
     };
 
     wait_queue() noexcept = default;
@@ -63,7 +64,9 @@ public:
 
     // A slot given back: to the oldest waiter (moved to its worker's inbox; returns that
     // worker), or to the slots when nobody waits (returns NOBODY).
-    int release(slot_limiter& slots) noexcept;
+    // now_ns: the release's time, handed to the waiter (its wait ends then, not when its
+    // worker gets round to taking the grant).
+    int release(slot_limiter& slots, uint64_t now_ns = 0) noexcept;
 
     // The waiter leaves (its client left, or it waited MAX_WAIT_SECONDS). waiting: it was
     // still in the queue and is gone. granted: a slot had already been granted to it (it was
@@ -119,7 +122,7 @@ private:
     void push_back(list& l, uint32_t n) noexcept;
     void unlink(list& l, uint32_t n) noexcept;
     // Moves the FIFO's head to its worker's inbox (lock held); returns that worker.
-    int grant_head() noexcept;
+    int grant_head(uint64_t now_ns) noexcept;
     int pump_one(slot_limiter& slots) noexcept;
 
     std::unique_ptr<node[]> nodes_;

@@ -63,7 +63,8 @@ private:
     // or starts when granted one.
     void enter_queue(connection& c) noexcept;
     void leave_queue(connection& c) noexcept;
-    void start_granted(connection& c) noexcept;
+    // granted_ns: when the slot was handed over (0: now).
+    void start_granted(connection& c, uint64_t granted_ns = 0) noexcept;
     void take_grants() noexcept;
     // Worker 0: links scenario_timer_ at the scenario's due time, or unlinks it when none runs.
     void rearm_scenario() noexcept;

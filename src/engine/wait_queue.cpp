@@ -95,26 +95,27 @@ wait_queue::entry wait_queue::enqueue(slot_limiter& slots, const waiter& w, uint
     return entry::queued;
 }
 
-int wait_queue::grant_head() noexcept {
+int wait_queue::grant_head(uint64_t now_ns) noexcept {
     const uint32_t n = fifo_.head;
     unlink(fifo_, n);
     waiting_.fetch_sub(1, std::memory_order_relaxed);
     node& x = nodes_[n];
     x.st = state::granted;
+    x.who.granted_ns = now_ns;
     inbox& box = inbox_[x.who.worker];
     push_back(box.l, n);
     box.count.fetch_add(1, std::memory_order_release);
     return x.who.worker;
 }
 
-int wait_queue::release(slot_limiter& slots) noexcept {
+int wait_queue::release(slot_limiter& slots, uint64_t now_ns) noexcept {
     guard g(*this);
     if (fifo_.head == NO_NODE) {
         slots.release();
         return NOBODY;
     }
     // The slot passes to the oldest waiter as it is: the count of slots in use does not move.
-    return grant_head();
+    return grant_head(now_ns);
 }
 
 int wait_queue::pump_one(slot_limiter& slots) noexcept {
@@ -122,7 +123,7 @@ int wait_queue::pump_one(slot_limiter& slots) noexcept {
     if (fifo_.head == NO_NODE || !slots.try_acquire()) {
         return NOBODY;
     }
-    return grant_head();
+    return grant_head(0);  // MAX_CONCURRENT raised live: the taker's clock says when
 }
 
 wait_queue::left wait_queue::cancel(uint32_t n) noexcept {

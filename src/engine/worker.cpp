@@ -372,7 +372,7 @@ void worker::leave_queue(connection& c) noexcept {
 }
 
 // c holds its slot: its answer starts, shifted by the wait.
-void worker::start_granted(connection& c) noexcept {
+void worker::start_granted(connection& c, uint64_t granted_ns) noexcept {
     if (trace_ != nullptr && c.phase == conn_phase::queued) {  // it waited (not a slot taken at once)
         trace_->granted(conn_index(c));
     }
@@ -381,13 +381,17 @@ void worker::start_granted(connection& c) noexcept {
         c.timer_for = timer_kind::none;
     }
     reply r;
-    service_.granted(context(c), c.answer, r);
+    exchange_context x = context(c);
+    if (granted_ns != 0 && granted_ns < x.now_ns) {
+        x.now_ns = granted_ns;  // the wait ended at the release, wherever it was
+    }
+    service_.granted(x, c.answer, r);
     carry_out(c, r);
 }
 
 void worker::take_grants() noexcept {
-    // The slots were released in answers written since the clock was last read: the waits
-    // end now, not at the batch's start (a waiter's plan moves by its whole wait).
+    // Each grant carries its release's time (the wait ends there); the clock is read afresh for
+    // the timers the grants set.
     refresh_clock();
     wait_queue::waiter got[64];
     size_t n;
@@ -400,7 +404,7 @@ void worker::take_grants() noexcept {
             }
             c.queue_node = wait_queue::NO_NODE;
             c.holds_slot = true;
-            start_granted(c);
+            start_granted(c, got[i].granted_ns);
         }
     }
 }

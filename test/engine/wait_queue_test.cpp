@@ -212,3 +212,22 @@ TEST_CASE("wait_queue: threads entering, leaving and releasing never lose or dup
     CHECK(slots.active() == 0);  // every slot came back
     CHECK(served.load() > 0);
 }
+
+TEST_CASE("wait_queue: a grant carries its release's time (the wait ends there)") {
+    slot_limiter slots(1);
+    wait_queue q;
+    REQUIRE(q.init(4, 1));
+    uint32_t n[3];
+    CHECK(q.enqueue(slots, who(0, 0), n[0]) == wait_queue::entry::slot);
+    CHECK(q.enqueue(slots, who(1, 0, 100), n[1]) == wait_queue::entry::queued);
+    CHECK(q.enqueue(slots, who(2, 0, 200), n[2]) == wait_queue::entry::queued);
+    CHECK(q.release(slots, 777) == 0);
+    CHECK(q.release(slots) == 0);  // no time given: 0, the taker's clock decides
+    wait_queue::waiter got[4];
+    REQUIRE(q.take_grants(0, got, 4) == 2);
+    CHECK(got[0].conn == 1);
+    CHECK(got[0].enqueued_ns == 100);
+    CHECK(got[0].granted_ns == 777);
+    CHECK(got[1].conn == 2);
+    CHECK(got[1].granted_ns == 0);
+}
