@@ -19,6 +19,9 @@ namespace lms {
 
 namespace {
 
+// Stream writes up to this size are sent from one flat copy (see stream_write).
+constexpr size_t STREAM_FLAT_BYTES = 4096;
+
 // The start of the HTTP/2 connection preface (RFC 9113 §3.4).
 constexpr std::string_view H2_PREFACE = "PRI * HTTP/2.0\r\n";
 
@@ -318,6 +321,23 @@ void worker::stream_write(connection& c, std::string_view events, bool last, std
     }
     if (last) {
         end_answer(c);
+    }
+    // A token's chunk is 3-5 small pieces (size line, event, CRLF, maybe the head and the last
+    // chunk): copied into one buffer they go out with send() instead of sendmsg() over an
+    // iovec, which costs the kernel less per write (the reference writes one buffer too).
+    char flat[STREAM_FLAT_BYTES];
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) {
+        total += iov[i].iov_len;
+    }
+    if (n > 1 && total <= sizeof flat) {
+        size_t at = 0;
+        for (int i = 0; i < n; ++i) {
+            std::memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+            at += iov[i].iov_len;
+        }
+        iov[0] = {flat, total};
+        n = 1;
     }
     if (n != 0) {
         send_iov(c, iov, n, last);
