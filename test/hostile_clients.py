@@ -798,7 +798,20 @@ def scenario_flood(port, pid, n, label="flood", mode="budget"):
     check(label + ": service resumes when the flood goes (/health 200 within 5 s)", st == 200,
           "last /health: %s" % st)
     info(label + ": resumed %.2f s after the flood closed" % (time.monotonic() - t))
-    m = metrics(port)
+    # One /health answered does not mean both workers are through their listen queues: the
+    # other may still be accepting (and, short of fds, refusing) the flood's dead connections,
+    # and /metrics may land behind them. Wait for the queues to drain, then read the counter
+    # (a refused read is retried for up to 5 s; the count of tries is printed).
+    t = time.monotonic()
+    while time.monotonic() - t < 5 and listen_queue(port) != 0:
+        time.sleep(0.05)
+    m, tries = {}, 0
+    while time.monotonic() - t < 10 and "llm_mock_connections_refused_total" not in m:
+        m = metrics(port)
+        tries += 1
+        if "llm_mock_connections_refused_total" not in m:
+            time.sleep(0.1)
+    info(label + ": /metrics read after %d tries, %.2f s after /health" % (tries, time.monotonic() - t))
     info(label + ": llm_mock_connections_refused_total %s" % m.get("llm_mock_connections_refused_total"))
     check(label + ": refused connections are counted (llm_mock_connections_refused_total >= closed)",
           m.get("llm_mock_connections_refused_total", 0) >= closed, "%s < %d" %
