@@ -127,7 +127,8 @@ void usage() {
                  "       streaming: --stream 1 --ttft S --itl S [--tokens N] (with --requests-per-conn K or --duration S)\n"
                  "       --answers-log FILE: each 2xx answer's send and finish times and the kernel's arrival stamp of its\n"
                  "         last read (CLOCK_MONOTONIC ns; 0 when the kernel gave none), the connection's connect() time,\n"
-                 "         its local address (ip:port) and the answer's index on it, one answer a line\n");
+                 "         its local address (ip:port) and the answer's index on it, one answer a line; with --stream 1,\n"
+                 "         a stream's line is its first token's (finish = the first content token's receipt)\n");
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -450,7 +451,7 @@ void load::answered(uint32_t i) {
         ++ok_;
         int64_t us = (lat_ns - int64_t(delay_ns_)) / 1000;
         (first ? first_ : established_).add(us);
-        if (!o_.answers_log.empty()) answer_times_.push_back({c.started_ns, t, kx_ns_, c.connect_ns, c.local_ip, c.answered - 1, c.local_port});
+        if (!o_.answers_log.empty() && !o_.stream) answer_times_.push_back({c.started_ns, t, kx_ns_, c.connect_ns, c.local_ip, c.answered - 1, c.local_port});
     } else {
         ++non2xx_;
         if (c.status == 503) ++status503_;
@@ -639,6 +640,9 @@ void load::sse_event_done(uint32_t i) {
     const uint64_t t = rx_ns_;
     if (c.tokens == 0) {
         ttft_err_.add(int64_t(t - c.started_ns) - int64_t(ttft_ns_));
+        if (!o_.answers_log.empty()) {  // a stream's line is its first token's (its TTFT), not its end
+            answer_times_.push_back({c.started_ns, t, kx_ns_, c.connect_ns, c.local_ip, c.answered, c.local_port});
+        }
     } else {
         gap_err_.add(int64_t(t - c.last_token_ns) - int64_t(itl_ns_));
     }

@@ -42,11 +42,11 @@ build/bench/reference_stream: bench/reference_stream.cpp | build/.deps
 	$(CXX) $(BENCH_CXXFLAGS) $< -o $@
 
 # Micro-benchmarks link the server's own optimised objects.
-build/bench/parser_bench: bench/parser_bench.cpp build/opt/engine/http_parser.o build/opt/answer/json_body.o build/opt/dialects/openai_reader.o build/opt/answer/schema_json.o build/opt/answer/schema_check.o build/opt/answer/schema_keywords.o build/opt/answer/schema_literal.o build/opt/answer/schema_value.o build/opt/answer/schema_string.o build/opt/answer/schema_pattern.o build/opt/answer/schema_number.o build/opt/answer/schema_object.o build/opt/answer/schema_array.o build/opt/answer/latency_model.o build/opt/engine/http_response.o
+build/bench/parser_bench: bench/parser_bench.cpp build/opt/engine/http_parser.o build/opt/answer/json_body.o build/opt/dialects/openai_reader.o build/opt/service/prefix_cache.o build/opt/answer/schema_json.o build/opt/answer/schema_check.o build/opt/answer/schema_keywords.o build/opt/answer/schema_literal.o build/opt/answer/schema_value.o build/opt/answer/schema_string.o build/opt/answer/schema_pattern.o build/opt/answer/schema_number.o build/opt/answer/schema_object.o build/opt/answer/schema_array.o build/opt/answer/latency_model.o build/opt/engine/http_response.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
 
-build/bench/render_bench: bench/render_bench.cpp build/opt/engine/http_response.o build/opt/dialects/openai_chat.o build/opt/dialects/openai_error.o build/opt/dialects/dialect.o build/opt/answer/json_text.o build/opt/answer/tokens.o build/opt/answer/json_body.o build/opt/dialects/openai_reader.o build/opt/answer/schema_json.o build/opt/answer/schema_check.o build/opt/answer/schema_keywords.o build/opt/answer/schema_literal.o build/opt/answer/schema_value.o build/opt/answer/schema_string.o build/opt/answer/schema_pattern.o build/opt/answer/schema_number.o build/opt/answer/schema_object.o build/opt/answer/schema_array.o build/opt/answer/latency_model.o
+build/bench/render_bench: bench/render_bench.cpp build/opt/engine/http_response.o build/opt/dialects/openai_chat.o build/opt/dialects/openai_error.o build/opt/dialects/dialect.o build/opt/answer/json_text.o build/opt/answer/tokens.o build/opt/answer/json_body.o build/opt/dialects/openai_reader.o build/opt/service/prefix_cache.o build/opt/answer/schema_json.o build/opt/answer/schema_check.o build/opt/answer/schema_keywords.o build/opt/answer/schema_literal.o build/opt/answer/schema_value.o build/opt/answer/schema_string.o build/opt/answer/schema_pattern.o build/opt/answer/schema_number.o build/opt/answer/schema_object.o build/opt/answer/schema_array.o build/opt/answer/latency_model.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_CXXFLAGS) $^ -lsimdjson -o $@
 
