@@ -63,6 +63,9 @@ private:
 
 // Writes the decimal digits of v into out (1 to 20 bytes, no terminator); returns the count.
 size_t format_decimal(uint64_t v, char out[20]) noexcept;
+// Writes the lowercase hex digits of v into out (1 to 16 bytes, no leading zeros, no
+// terminator), as fmt's "{:x}" does; returns the count. A chunk's size line, per streamed token.
+size_t format_hex(uint64_t v, char out[16]) noexcept;
 
 // The standard reason phrase of status (RFC 9110 §15, IANA registry): every 1xx, 2xx, 4xx
 // and 5xx code registered (this server sends no 3xx); "Client Error" / "Server Error" for another 4xx / 5xx; "Unknown" otherwise.

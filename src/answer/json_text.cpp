@@ -1,9 +1,52 @@
 // json_text: escaping copies the unescaped runs in one append each (most text has none).
 #include "answer/json_text.hpp"
 
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace lms {
 
+namespace {
+
+#if defined(__SSE2__)
+// Whether any of the n bytes at p is a control character, '"' or '\\'. Reads whole 16-byte
+// blocks: the caller guarantees 16 readable bytes past p + n, filled with 'a' (no match).
+bool needs_escape(const char* p, size_t n) noexcept {
+    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    for (size_t i = 0; i < n; i += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),  // x <= 0x1f
+                                         _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+        if (_mm_movemask_epi8(hit) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+#endif
+
+}  // namespace
+
 void json_escape(out_buf& o, std::string_view s) noexcept {
+#if defined(__SSE2__)
+    // Most strings (a model name, a token) need no escape: with room for them and 16 bytes
+    // more, copy them and scan the copy 16 bytes at a time; only one with a byte to escape
+    // goes through the loop below (which overwrites the copy).
+    if (s.size() + 16 <= o.cap - o.len) {
+        char* d = o.p + o.len;
+        std::memset(d + s.size(), 'a', 16);
+        if (!s.empty()) {
+            std::memcpy(d, s.data(), s.size());
+        }
+        if (!needs_escape(d, s.size())) {
+            o.len += s.size();
+            return;
+        }
+    }
+#endif
     static const char HEX[] = "0123456789abcdef";
     size_t run = 0;  // copy unescaped runs in one append
     for (size_t i = 0; i < s.size(); ++i) {

@@ -299,7 +299,8 @@ void worker::stream_write(connection& c, std::string_view events, bool last, std
     char size_line[24];
     out_buf sl(size_line, sizeof size_line);
     if (c.chunked && !events.empty()) {
-        sl.format("{:x}\r\n", events.size());
+        sl.len = format_hex(events.size(), size_line);  // not fmt: this runs once per token
+        sl.append("\r\n");
     }
     static constexpr char CRLF[] = "\r\n";
     static constexpr char LAST_CHUNK[] = "0\r\n\r\n";

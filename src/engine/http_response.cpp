@@ -2,6 +2,7 @@
 // output is unit-tested without sockets.
 #include "engine/http_response.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace lms {
@@ -109,10 +110,31 @@ size_t format_decimal(uint64_t v, char out[20]) noexcept {
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    size_t n = 1;
-    for (uint64_t bound = 10; n < 20 && v >= bound; bound *= 10) {
-        ++n;  // bound is 10^19 at n = 19 (fits in 64 bits); n < 20 stops the loop after it
-    }
+    // The digit count from the bit width and one compare, not a loop over the powers of ten.
+    static constexpr uint64_t POW10[20] = {1,
+                                           10,
+                                           100,
+                                           1000,
+                                           10000,
+                                           100000,
+                                           1000000,
+                                           10000000,
+                                           100000000,
+                                           1000000000,
+                                           10000000000ull,
+                                           100000000000ull,
+                                           1000000000000ull,
+                                           10000000000000ull,
+                                           100000000000000ull,
+                                           1000000000000000ull,
+                                           10000000000000000ull,
+                                           100000000000000000ull,
+                                           1000000000000000000ull,
+                                           10000000000000000000ull};
+    // 1233 / 4096 ~ log10(2): t is floor(log10(v)) or one more (Bit Twiddling Hacks, IntegerLog10).
+    const uint64_t w = v | 1;  // 0 has one digit, as 1 does
+    const unsigned t = (unsigned(std::bit_width(w)) * 1233) >> 12;
+    const size_t n = t + 1 - (w < POW10[t] ? 1 : 0);
     char* p = out + n;
     while (v >= 100) {
         const size_t i = size_t(v % 100) * 2;
@@ -126,6 +148,15 @@ size_t format_decimal(uint64_t v, char out[20]) noexcept {
         p[-1] = PAIRS[v * 2 + 1];
     } else {
         p[-1] = char('0' + v);
+    }
+    return n;
+}
+
+size_t format_hex(uint64_t v, char out[16]) noexcept {
+    static constexpr char HEX[] = "0123456789abcdef";
+    const size_t n = (size_t(std::bit_width(v | 1)) + 3) / 4;
+    for (size_t i = n; i-- > 0; v >>= 4) {
+        out[i] = HEX[v & 15];
     }
     return n;
 }

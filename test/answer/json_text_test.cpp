@@ -15,6 +15,63 @@ TEST_CASE("json_text: json escaping") {
 
 namespace {
 
+// What JSON escaping means, one byte at a time: the yardstick for json_escape's block scan.
+std::string escaped_slowly(std::string_view s) {
+    std::string r;
+    for (unsigned char c : s) {
+        if (c == '"') r += "\\\"";
+        else if (c == '\\') r += "\\\\";
+        else if (c == '\n') r += "\\n";
+        else if (c == '\r') r += "\\r";
+        else if (c == '\t') r += "\\t";
+        else if (c < 0x20) {
+            static const char HEX[] = "0123456789abcdef";
+            r += "\\u00";
+            r += HEX[c >> 4];
+            r += HEX[c & 15];
+        } else r += char(c);
+    }
+    return r;
+}
+
+}  // namespace
+
+// The scan reads 16 bytes at a time from a copy in the output: a byte to escape at any place
+// of any length up to three blocks, with room to spare and with exactly enough room (the
+// plain loop), after other text, and cut short by a full buffer.
+TEST_CASE("json_text: json_escape at every length and position, with and without room") {
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\t', '\r'};
+    size_t cases = 0, bad = 0;
+    for (size_t n = 0; n <= 48; ++n) {
+        for (size_t at = 0; at <= n; ++at) {  // at == n: no special byte
+            for (char sp : specials) {
+                std::string in(n, 'x');
+                for (size_t i = 0; i < n; ++i) {
+                    in[i] = char(' ' + (i * 7) % 95);  // printable, but not '"' or '\\'
+                    if (in[i] == '"' || in[i] == '\\') in[i] = 'y';
+                }
+                if (at < n) in[at] = sp;
+                const std::string want = "pre:" + escaped_slowly(in);
+                for (size_t room : {want.size() + 64, want.size(), size_t(4 + n + 15)}) {
+                    std::string mem(room, '#');
+                    out_buf o(mem.data(), room);
+                    o.append("pre:");
+                    json_escape(o, in);
+                    ++cases;
+                    const bool fits = want.size() <= room;
+                    bad += fits ? (o.truncated || std::string(o.view()) != want)
+                                : (!o.truncated || std::string(o.view()) != want.substr(0, room));
+                }
+                if (at == n) break;  // one no-special case per length
+            }
+        }
+    }
+    CHECK(cases > 3000);
+    CHECK(bad == 0);
+}
+
+namespace {
+
 std::string utf8_json(std::string_view bytes, size_t cut = std::string_view::npos) {
     char mem[512];
     out_buf o(mem, sizeof mem);

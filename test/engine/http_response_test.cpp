@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -99,5 +100,29 @@ TEST_CASE("http_response: the hand-rolled head and decimals equal the fmt render
         char d[20];
         CHECK(std::string(d, format_decimal(n, d)) == fmt::format("{}", n));
     }
+}
+
+// The digit count comes from the bit width and one compare: every power of ten and its
+// neighbours, every power of two and its predecessor, where an off-by-one would show.
+TEST_CASE("format_decimal and format_hex write what fmt writes at every digit boundary") {
+    std::vector<uint64_t> values = {0, UINT64_MAX, UINT64_MAX - 1};
+    for (uint64_t p = 1, k = 0; k < 20; ++k, p *= 10) {
+        values.insert(values.end(), {p - 1, p, p + 1});
+    }
+    for (unsigned b = 0; b < 64; ++b) {
+        values.insert(values.end(), {uint64_t(1) << b, (uint64_t(1) << b) - 1, (uint64_t(1) << b) + 1});
+    }
+    size_t bad_dec = 0, bad_hex = 0;
+    for (uint64_t v : values) {
+        char d[20], h[16];
+        bad_dec += std::string(d, format_decimal(v, d)) != fmt::format("{}", v);
+        bad_hex += std::string(h, format_hex(v, h)) != fmt::format("{:x}", v);
+    }
+    CHECK(values.size() == 3 + 60 + 192);
+    CHECK(bad_dec == 0);
+    CHECK(bad_hex == 0);
+    char h[16];
+    CHECK(std::string(h, format_hex(0x1f4, h)) == "1f4");
+    CHECK(std::string(h, format_hex(0, h)) == "0");
 }
 
