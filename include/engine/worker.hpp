@@ -83,6 +83,7 @@ private:
     void on_headers(connection& c, read_area& ra) noexcept;
     void handle(connection& c, read_area& ra) noexcept;
     void carry_out(connection& c, const reply& r) noexcept;
+    void arm_answer(connection& c, uint64_t due_ns) noexcept;
     void end_answer(connection& c) noexcept;
     [[nodiscard]] exchange_context context(const connection& c) noexcept;
     // Events, with the stream's head first (content_type empty: text/event-stream; charset=utf-8;

@@ -207,10 +207,7 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
     }
     case reply_kind::hold:
         c.phase = conn_phase::waiting;
-        if (trace_ != nullptr) {
-            trace_->planned(conn_index(c), r.due_ns);
-        }
-        set_timer(c, timer_kind::answer, tick_at(r.due_ns));
+        arm_answer(c, r.due_ns);
         return;
     case reply_kind::events:
         c.phase = conn_phase::streaming;
@@ -224,10 +221,7 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
             return;
         }
         if (c.phase == conn_phase::streaming && !r.last) {
-            if (trace_ != nullptr) {
-                trace_->planned(conn_index(c), r.due_ns);
-            }
-            set_timer(c, timer_kind::answer, tick_at(r.due_ns));
+            arm_answer(c, r.due_ns);
         }
         return;
     case reply_kind::queue:
@@ -239,6 +233,14 @@ void worker::carry_out(connection& c, const reply& r) noexcept {
         reset_connection(c);
         return;
     }
+}
+
+// The answer's (or the stream's next) timer, at due_ns; the trace notes the plan.
+void worker::arm_answer(connection& c, uint64_t due_ns) noexcept {
+    if (trace_ != nullptr) {
+        trace_->planned(conn_index(c), due_ns);
+    }
+    set_timer(c, timer_kind::answer, tick_at(due_ns));
 }
 
 // The slot and what the answer borrowed go back when the answer is out (or the client is gone).
